@@ -1,0 +1,160 @@
+//! The one place where a gRPC status from the service becomes a typed error. Each
+//! translator maps [`UpstreamError`] once, in its own table, to HTTP or SOAP.
+
+use tonic::Code;
+use tonic_types::{ErrorDetail, StatusExt};
+
+/// One problem the service named: a field (`ids[3]`), a batch id, an item id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// What the problem is about: a field path or a resource id.
+    pub subject: String,
+    pub description: String,
+}
+
+/// A failed call to `batch-service`, one variant per kind of answer a door must tell
+/// apart. `message` is the service's text, safe to show to the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    /// INVALID_ARGUMENT or OUT_OF_RANGE; `violations` come from `google.rpc.BadRequest`.
+    #[error("invalid argument: {message}")]
+    InvalidArgument {
+        message: String,
+        violations: Vec<Violation>,
+    },
+    /// NOT_FOUND; `missing` lists the ids the service could not find.
+    #[error("not found: {message}")]
+    NotFound {
+        message: String,
+        missing: Vec<String>,
+    },
+    /// FAILED_PRECONDITION or ABORTED (e.g. a running batch); `violations` come from
+    /// `google.rpc.PreconditionFailure`, their subjects are the batch ids.
+    #[error("failed precondition: {message}")]
+    FailedPrecondition {
+        message: String,
+        violations: Vec<Violation>,
+    },
+    /// ALREADY_EXISTS.
+    #[error("already exists: {message}")]
+    AlreadyExists { message: String },
+    /// UNAUTHENTICATED: no, unknown or revoked credential.
+    #[error("unauthenticated: {message}")]
+    Unauthenticated { message: String },
+    /// PERMISSION_DENIED.
+    #[error("permission denied: {message}")]
+    PermissionDenied { message: String },
+    /// RESOURCE_EXHAUSTED: a rate or size limit.
+    #[error("resource exhausted: {message}")]
+    ResourceExhausted { message: String },
+    /// UNAVAILABLE (the service or its database is down, or the connection failed),
+    /// DEADLINE_EXCEEDED or CANCELLED: worth retrying later.
+    #[error("service unavailable: {message}")]
+    Unavailable { message: String },
+    /// Anything else: a bug or an unexpected answer. The message is not shown to callers.
+    #[error("internal error: {message}")]
+    Internal { message: String },
+}
+
+impl From<tonic::Status> for UpstreamError {
+    fn from(status: tonic::Status) -> Self {
+        let message = status.message().to_owned();
+        let details = status.get_error_details();
+        match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => Self::InvalidArgument {
+                message,
+                violations: details
+                    .bad_request()
+                    .map(|br| {
+                        br.field_violations
+                            .iter()
+                            .map(|v| Violation {
+                                subject: v.field.clone(),
+                                description: v.description.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            Code::NotFound => Self::NotFound {
+                message,
+                // One ResourceInfo per missing id (the service may send several).
+                missing: status
+                    .get_error_details_vec()
+                    .into_iter()
+                    .filter_map(|detail| match detail {
+                        ErrorDetail::ResourceInfo(info) => Some(info.resource_name),
+                        _ => None,
+                    })
+                    .collect(),
+            },
+            Code::FailedPrecondition | Code::Aborted => Self::FailedPrecondition {
+                message,
+                violations: details
+                    .precondition_failure()
+                    .map(|pf| {
+                        pf.violations
+                            .iter()
+                            .map(|v| Violation {
+                                subject: v.subject.clone(),
+                                description: v.description.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            Code::AlreadyExists => Self::AlreadyExists { message },
+            Code::Unauthenticated => Self::Unauthenticated { message },
+            Code::PermissionDenied => Self::PermissionDenied { message },
+            Code::ResourceExhausted => Self::ResourceExhausted { message },
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
+                Self::Unavailable { message }
+            }
+            Code::Ok
+            | Code::Unknown
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::DataLoss => Self::Internal {
+                message: format!("{:?}: {message}", status.code()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic_types::{ErrorDetails, StatusExt};
+
+    #[test]
+    fn precondition_details_name_the_running_ids() {
+        let mut details = ErrorDetails::new();
+        details.add_precondition_failure_violation("RUNNING", "7", "batch 7 is running");
+        let status =
+            tonic::Status::with_error_details(Code::FailedPrecondition, "running", details);
+        let UpstreamError::FailedPrecondition { violations, .. } = UpstreamError::from(status)
+        else {
+            panic!("wrong variant");
+        };
+        assert_eq!(violations[0].subject, "7");
+    }
+
+    #[test]
+    fn transport_failures_are_unavailable() {
+        let err = UpstreamError::from(tonic::Status::unavailable("connection refused"));
+        assert!(matches!(err, UpstreamError::Unavailable { .. }));
+        let err = UpstreamError::from(tonic::Status::deadline_exceeded("slow"));
+        assert!(matches!(err, UpstreamError::Unavailable { .. }));
+    }
+
+    #[test]
+    fn bad_request_fields_are_kept() {
+        let mut details = ErrorDetails::new();
+        details.add_bad_request_violation("ids", "must not be empty");
+        let status = tonic::Status::with_error_details(Code::InvalidArgument, "bad", details);
+        let UpstreamError::InvalidArgument { violations, .. } = UpstreamError::from(status) else {
+            panic!("wrong variant");
+        };
+        assert_eq!(violations[0].subject, "ids");
+    }
+}

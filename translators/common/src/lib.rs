@@ -1,0 +1,18 @@
+//! What both translator sidecars (REST and SOAP) share: the persistent gRPC channel to
+//! `batch-service`, the caller's credential, the upstream error each gRPC code becomes,
+//! `/healthz` and `/readyz`, and Kubernetes-style shutdown.
+//!
+//! Translators hold no data: they decode their protocol, call [`Upstream`], and encode
+//! the answer (or the [`UpstreamError`]) in their own vocabulary.
+
+mod credential;
+mod error;
+mod health;
+mod shutdown;
+mod upstream;
+
+pub use credential::{CallerSecret, CredentialError};
+pub use error::{UpstreamError, Violation};
+pub use health::health_routes;
+pub use shutdown::shutdown_signal;
+pub use upstream::{Door, Upstream, UpstreamArgs};
