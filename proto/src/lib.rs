@@ -9,11 +9,7 @@ pub use tonic;
 
 /// `batch.v1`: the batch service and its messages.
 pub mod v1 {
-    #![expect(
-        clippy::derive_partial_eq_without_eq,
-        clippy::large_enum_variant,
-        reason = "generated code"
-    )]
+    #![expect(clippy::derive_partial_eq_without_eq, reason = "generated code")]
     #![allow(unreachable_pub, reason = "generated code")]
     tonic::include_proto!("batch.v1");
 }

@@ -1,1 +1,13 @@
-//! Placeholder while the crate is being written.
+//! `batch-service`: the one owner of batch data. It serves `batch.v1.BatchService`
+//! over gRPC and keeps everything in PostgreSQL through diesel.
+//!
+//! - [`domain`]: values that can only be valid (ids, states, secrets, batch fields).
+//! - [`storage`]: every SQL statement; knows nothing about gRPC.
+//! - [`grpc`]: handlers, proto conversion, the error map, the server.
+//! - [`config`]: the command line and environment.
+
+pub mod config;
+pub mod domain;
+pub mod grpc;
+pub mod logging;
+pub mod storage;

@@ -1,0 +1,165 @@
+//! Command line and environment. Every flag has an environment variable, so the same
+//! binary is configured by flags locally and by `env:` in Kubernetes.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::grpc::DEFAULT_MAX_DELETE_IDS;
+use crate::logging::LogFormat;
+use crate::storage::PoolSettings;
+
+const DEFAULT_GRPC_LISTEN_ADDR: &str = "0.0.0.0:50051";
+const DEFAULT_POOL_SIZE: u32 = 16;
+const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 2_000;
+const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 2_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5_000;
+const DEFAULT_AUTH_CACHE_TTL_MS: u64 = 5_000;
+const DEFAULT_SHUTDOWN_GRACE_SECONDS: u64 = 20;
+
+/// The batch service: gRPC batch.v1.BatchService over PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving options, used when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve gRPC (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations, then exit. Safe to run concurrently.
+    Migrate(DatabaseArgs),
+    /// Revert every migration (drops all batch data), then exit.
+    MigrateRevertAll(DatabaseArgs),
+    /// Create the development tenant, its documented demo credentials and sample
+    /// batches. For local stacks only; repeatable.
+    SeedDev(DatabaseArgs),
+    /// Provision tenants and credentials.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a tenant (or find the existing one of that name); prints its id.
+    CreateTenant {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The tenant's unique name.
+        name: String,
+    },
+    /// Issue a new API key or ticket for a tenant; prints the secret once.
+    IssueCredential {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// What the secret is used as.
+        #[arg(long, value_enum, default_value = "api-key")]
+        kind: SecretKind,
+        /// A note on who holds it.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a credential by its id.
+    RevokeCredential {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        id: i64,
+    },
+    /// Register a SuperOffice application token for a tenant; prints the token once.
+    RegisterApplicationToken {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        tenant: String,
+        /// The application's name.
+        #[arg(long)]
+        application: String,
+    },
+    /// Revoke an application token by its id.
+    RevokeApplicationToken {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        id: i64,
+    },
+}
+
+/// Kinds of bearer secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretKind {
+    /// A REST `api_key`.
+    ApiKey,
+    /// A SOAP `Credentials/Ticket`.
+    Ticket,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL, e.g. postgres://user:password@host:5432/batches. Never logged.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// PostgreSQL URL. Never logged.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "GRPC_LISTEN_ADDR", default_value = DEFAULT_GRPC_LISTEN_ADDR)]
+    pub grpc_listen_addr: SocketAddr,
+    /// Most database connections this process opens.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = DEFAULT_POOL_SIZE)]
+    pub db_pool_size: u32,
+    /// Time to open one database connection, in milliseconds.
+    #[arg(long, env = "DB_CONNECT_TIMEOUT_MS", default_value_t = DEFAULT_CONNECT_TIMEOUT_MS)]
+    pub db_connect_timeout_ms: u64,
+    /// Time a request waits for a free database connection, in milliseconds.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = DEFAULT_ACQUIRE_TIMEOUT_MS)]
+    pub db_acquire_timeout_ms: u64,
+    /// PostgreSQL statement_timeout for every statement, in milliseconds.
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = DEFAULT_STATEMENT_TIMEOUT_MS)]
+    pub db_statement_timeout_ms: u64,
+    /// Most ids one DeleteBatches call may name.
+    #[arg(long, env = "DELETE_MAX_IDS", default_value_t = DEFAULT_MAX_DELETE_IDS)]
+    pub delete_max_ids: usize,
+    /// How long a resolved credential is trusted without asking the database again,
+    /// in milliseconds (so also how long a revoked one keeps working). 0 disables.
+    #[arg(long, env = "AUTH_CACHE_TTL_MS", default_value_t = DEFAULT_AUTH_CACHE_TTL_MS)]
+    pub auth_cache_ttl_ms: u64,
+    /// Seconds in-flight calls may take to finish after SIGTERM.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECONDS)]
+    pub shutdown_grace_seconds: u64,
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl ServeArgs {
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            max_size: self.db_pool_size.max(1),
+            connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,307 @@
+//! What callers may write into a batch, and what they may ask for when listing.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BatchId, BatchState};
+
+/// Upper bounds on caller-supplied text, so one request cannot fill the database.
+pub struct TextLimits;
+
+impl TextLimits {
+    pub const NAME: usize = 1_024;
+    /// Description, request, response, result, context, progress text.
+    pub const LONG_TEXT: usize = 64 * 1024;
+    pub const SHORT_TEXT: usize = 1_024;
+    pub const PARAMETERS: usize = 1_000;
+    pub const DESTINATIONS: usize = 100;
+}
+
+/// Order in which queued batches are claimed; stored as 1 (lowest) to 5 (highest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Priority {
+    Lowest = 1,
+    Low = 2,
+    #[default]
+    Normal = 3,
+    High = 4,
+    Highest = 5,
+}
+
+impl Priority {
+    pub fn rank(self) -> i16 {
+        self as i16
+    }
+
+    pub fn from_rank(rank: i16) -> Option<Self> {
+        Some(match rank {
+            1 => Self::Lowest,
+            2 => Self::Low,
+            3 => Self::Normal,
+            4 => Self::High,
+            5 => Self::Highest,
+            _ => return None,
+        })
+    }
+}
+
+/// When a batch runs by itself (stored as JSON; never filtered on).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Schedule {
+    /// `manual`, `minutes`, `hourly`, `daily`, `weekly` or `monthly`.
+    pub kind: String,
+    pub hours: Vec<i32>,
+    pub days_of_week: Vec<i32>,
+    pub days_of_month: Vec<i32>,
+    pub minutes: String,
+}
+
+impl Schedule {
+    /// Sub-field names an update mask may use after `schedule.`.
+    pub const PARTS: [&'static str; 5] =
+        ["type", "hours", "days_of_week", "days_of_month", "minutes"];
+
+    /// Copies the named parts of `from` (all of it when `parts` is empty).
+    pub fn merge(&mut self, from: &Schedule, parts: &BTreeSet<String>) {
+        if parts.is_empty() {
+            *self = from.clone();
+            return;
+        }
+        for part in parts {
+            match part.as_str() {
+                "type" => self.kind.clone_from(&from.kind),
+                "hours" => self.hours.clone_from(&from.hours),
+                "days_of_week" => self.days_of_week.clone_from(&from.days_of_week),
+                "days_of_month" => self.days_of_month.clone_from(&from.days_of_month),
+                "minutes" => self.minutes.clone_from(&from.minutes),
+                // Names are checked against PARTS at the edge.
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Who hears about finished runs (stored as JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Notification {
+    pub email: String,
+    pub webhook_url: String,
+    pub as_json: bool,
+    pub as_jsonlines: bool,
+    pub as_csv: bool,
+    pub csv_fields: String,
+}
+
+impl Notification {
+    /// Sub-field names an update mask may use after `notification.`.
+    pub const PARTS: [&'static str; 6] = [
+        "email",
+        "webhook_url",
+        "as_json",
+        "as_jsonlines",
+        "as_csv",
+        "csv_fields",
+    ];
+
+    /// Copies the named parts of `from` (all of it when `parts` is empty).
+    pub fn merge(&mut self, from: &Notification, parts: &BTreeSet<String>) {
+        if parts.is_empty() {
+            *self = from.clone();
+            return;
+        }
+        for part in parts {
+            match part.as_str() {
+                "email" => self.email.clone_from(&from.email),
+                "webhook_url" => self.webhook_url.clone_from(&from.webhook_url),
+                "as_json" => self.as_json = from.as_json,
+                "as_jsonlines" => self.as_jsonlines = from.as_jsonlines,
+                "as_csv" => self.as_csv = from.as_csv,
+                "csv_fields" => self.csv_fields.clone_from(&from.csv_fields),
+                // Names are checked against PARTS at the edge.
+                _ => {}
+            }
+        }
+    }
+}
+
+/// One key/value pair of a SuperOffice `StringDictionary`; order and duplicates kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parameter {
+    pub key: String,
+    pub value: String,
+}
+
+/// Every field a caller may set on a batch, already validated.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewBatch {
+    pub name: String,
+    pub description: String,
+    pub owner_id: i64,
+    pub details_table: i32,
+    pub details_record: i32,
+    pub is_system_task: bool,
+    pub is_internal_task: bool,
+    pub parameters: Vec<Parameter>,
+    pub database_serial_number: String,
+    pub context: String,
+    pub result: String,
+    pub request: String,
+    pub response: String,
+    pub progress_description: String,
+    pub progress_percent: i32,
+    pub enabled: bool,
+    pub priority: Priority,
+    pub destination_ids: Vec<String>,
+    pub schedule: Schedule,
+    pub notification: Notification,
+    pub items_type: String,
+}
+
+/// A field of a batch that an update can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BatchField {
+    Name,
+    Description,
+    State,
+    OwnerId,
+    DetailsTable,
+    DetailsRecord,
+    IsSystemTask,
+    IsInternalTask,
+    Parameters,
+    DatabaseSerialNumber,
+    Context,
+    Result,
+    Request,
+    Response,
+    ProgressDescription,
+    ProgressPercent,
+    Enabled,
+    Schedule,
+    Priority,
+    DestinationIds,
+    Notification,
+    ItemsType,
+}
+
+impl BatchField {
+    /// The proto field name, as written in an update mask.
+    pub fn from_mask_path(path: &str) -> Option<Self> {
+        use BatchField::*;
+        Some(match path {
+            "name" => Name,
+            "description" => Description,
+            "state" => State,
+            "owner_id" => OwnerId,
+            "details_table" => DetailsTable,
+            "details_record" => DetailsRecord,
+            "is_system_task" => IsSystemTask,
+            "is_internal_task" => IsInternalTask,
+            "parameters" => Parameters,
+            "database_serial_number" => DatabaseSerialNumber,
+            "context" => Context,
+            "result" => Result,
+            "request" => Request,
+            "response" => Response,
+            "progress_description" => ProgressDescription,
+            "progress_percent" => ProgressPercent,
+            "enabled" => Enabled,
+            "priority" => Priority,
+            "destination_ids" => DestinationIds,
+            "items_type" => ItemsType,
+            _ if path == "schedule" || path.starts_with("schedule.") => Schedule,
+            _ if path == "notification" || path.starts_with("notification.") => Notification,
+            _ => return None,
+        })
+    }
+
+    /// Fields that report on a run and so may change while the batch runs; every other
+    /// field is a setting, frozen while running.
+    pub fn is_run_report(self) -> bool {
+        use BatchField::*;
+        matches!(
+            self,
+            Description
+                | Context
+                | Result
+                | Request
+                | Response
+                | ProgressDescription
+                | ProgressPercent
+        )
+    }
+}
+
+/// An update: the new values and which of them to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchPatch {
+    pub id: BatchId,
+    pub values: NewBatch,
+    pub fields: BTreeSet<BatchField>,
+    /// Set when `state` is in the mask.
+    pub state: Option<BatchState>,
+    /// Sub-fields named as `schedule.hours`; empty when `schedule` is replaced whole.
+    pub schedule_parts: BTreeSet<String>,
+    /// Sub-fields named as `notification.email`; empty when replaced whole.
+    pub notification_parts: BTreeSet<String>,
+}
+
+impl BatchPatch {
+    pub fn touches(&self, field: BatchField) -> bool {
+        self.fields.contains(&field)
+    }
+
+    /// Whether every named field may change while the batch runs.
+    pub fn only_run_reports(&self) -> bool {
+        self.fields.iter().all(|f| f.is_run_report())
+    }
+}
+
+/// How a name filter matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameMatch {
+    Exact,
+    /// Every word occurs in the name (case-insensitive), or the text is the id.
+    Contains,
+    Prefix,
+    Suffix,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameFilter {
+    pub text: String,
+    pub how: NameMatch,
+}
+
+/// The column a list is sorted by; ties are broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Name,
+    CreateTime,
+    LastStartTime,
+    Priority,
+    State,
+}
+
+/// A validated `ListBatches` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub limit: i64,
+    pub offset: i64,
+    pub states: Vec<BatchState>,
+    pub name: Option<NameFilter>,
+    pub owner_ids: Vec<i64>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub last_started_after: Option<DateTime<Utc>>,
+    pub last_started_before: Option<DateTime<Utc>>,
+    pub has_results: Option<bool>,
+    pub destination_id: Option<String>,
+    pub sort: SortKey,
+    pub descending: bool,
+}

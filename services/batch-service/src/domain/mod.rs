@@ -1,0 +1,15 @@
+//! Values that can only hold what the service accepts. They are built once, at the gRPC
+//! edge (see `grpc::convert`), and everything behind that trusts them.
+
+mod batch;
+mod ids;
+mod secret;
+mod state;
+
+pub use batch::{
+    BatchField, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification, Parameter,
+    Priority, Schedule, SortKey, TextLimits,
+};
+pub use ids::{BatchId, ItemId};
+pub use secret::SecretHash;
+pub use state::BatchState;

@@ -1,0 +1,473 @@
+//! `batch.v1.BatchService`: each handler authenticates, converts the request, calls
+//! storage and converts the answer. The rules themselves live in storage (atomic SQL)
+//! and domain (what is valid).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use batch_proto::v1::{self as pb, batch_service_server::BatchService};
+use tonic::{Request, Response, Status};
+
+use super::auth::{Authenticator, RequestContext};
+use super::convert::{self, batch_id, batch_to_proto, item_id, state_from_proto};
+use super::error::ApiError;
+use super::items::{item_to_proto, new_items};
+use super::paging;
+use crate::domain::{BatchId, BatchState, TextLimits};
+use crate::storage::batches::UpdateOutcome;
+use crate::storage::delete::{DeleteOutcome, DeleteRequest};
+use crate::storage::items::ItemsOutcome;
+use crate::storage::lifecycle::Transition;
+use crate::storage::{PgPool, batches, delete, items, lifecycle};
+
+/// Default for [`Limits::max_delete_ids`].
+pub const DEFAULT_MAX_DELETE_IDS: usize = 10_000;
+
+/// Request-size limits that operators may tune.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most ids one `DeleteBatches` call may name.
+    pub max_delete_ids: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_delete_ids: DEFAULT_MAX_DELETE_IDS,
+        }
+    }
+}
+
+/// The service implementation; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct BatchApi {
+    pool: PgPool,
+    auth: Arc<Authenticator>,
+    limits: Limits,
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+fn respond<T>(result: Result<T, ApiError>) -> RpcResult<T> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+impl BatchApi {
+    pub fn new(pool: PgPool, auth: Arc<Authenticator>, limits: Limits) -> Self {
+        Self { pool, auth, limits }
+    }
+
+    async fn accept<T>(&self, request: Request<T>) -> Result<(RequestContext, T), Status> {
+        let ctx = self.auth.authenticate(request.metadata()).await?;
+        Ok((ctx, request.into_inner()))
+    }
+
+    async fn conn(
+        &self,
+    ) -> Result<bb8::PooledConnection<'_, crate::storage::pool::Manager>, ApiError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Maps a lifecycle refusal to the error the caller sees.
+    fn transition(id: BatchId, action: &'static str, t: Transition) -> Result<pb::Batch, ApiError> {
+        match t {
+            Transition::Done(record) => Ok(batch_to_proto(*record)),
+            Transition::NotFound => Err(ApiError::batch_not_found(id.get())),
+            Transition::WrongState(state) => Err(ApiError::WrongState {
+                id: id.get(),
+                state,
+                action,
+            }),
+        }
+    }
+
+    fn items_outcome<T>(id: BatchId, outcome: ItemsOutcome<T>) -> Result<T, ApiError> {
+        match outcome {
+            ItemsOutcome::Done(value) => Ok(value),
+            ItemsOutcome::BatchNotFound => Err(ApiError::batch_not_found(id.get())),
+            ItemsOutcome::BatchRunning => Err(ApiError::Running(vec![id.get()])),
+            ItemsOutcome::ItemsNotFound(ids) => Err(ApiError::NotFound { kind: "item", ids }),
+        }
+    }
+
+    async fn delete(
+        &self,
+        ctx: RequestContext,
+        req: pb::DeleteBatchesRequest,
+    ) -> Result<pb::DeleteBatchesResponse, ApiError> {
+        if req.ids.is_empty() {
+            return Err(ApiError::invalid("ids", "must name at least one batch"));
+        }
+        let unique: BTreeSet<i64> = req.ids.iter().copied().collect();
+        if unique.len() > self.limits.max_delete_ids {
+            return Err(ApiError::invalid(
+                "ids",
+                format!("at most {} ids per call", self.limits.max_delete_ids),
+            ));
+        }
+        let mut v = convert::Violations::default();
+        for (i, raw) in req.ids.iter().enumerate() {
+            if let Err(e) = BatchId::new(*raw) {
+                v.add(format!("ids[{i}]"), e.to_string());
+            }
+        }
+        v.finish(())?;
+        // Validated above; the set already removed duplicates and sorted them.
+        let ids: Vec<BatchId> = unique
+            .into_iter()
+            .filter_map(|raw| BatchId::new(raw).ok())
+            .collect();
+        let request = DeleteRequest {
+            ids: &ids,
+            allow_missing: req.allow_missing,
+            door: ctx.door,
+            trace_id: &ctx.trace_id,
+        };
+        let outcome =
+            delete::delete_batches(&mut *self.conn().await?, ctx.caller, &request).await?;
+        match outcome {
+            DeleteOutcome::Deleted(deleted_ids) => {
+                tracing::info!(
+                    tenant.id = ctx.caller.tenant.0,
+                    batch.ids = ?deleted_ids,
+                    door = ctx.door,
+                    "deleted {} batches",
+                    deleted_ids.len()
+                );
+                Ok(pb::DeleteBatchesResponse { deleted_ids })
+            }
+            DeleteOutcome::Missing(ids) => Err(ApiError::NotFound { kind: "batch", ids }),
+            DeleteOutcome::Running(ids) => Err(ApiError::Running(ids)),
+        }
+    }
+
+    async fn list(
+        &self,
+        ctx: RequestContext,
+        req: pb::ListBatchesRequest,
+    ) -> Result<pb::ListBatchesResponse, ApiError> {
+        let print = paging::fingerprint(&pb::ListBatchesRequest {
+            page_size: 0,
+            page_token: String::new(),
+            skip: 0,
+            ..req.clone()
+        });
+        let query = paging::list_batches(req)?;
+        let (records, total) =
+            batches::list(&mut *self.conn().await?, ctx.caller.tenant, &query).await?;
+        let page = paging::Page {
+            offset: query.offset,
+            limit: query.limit,
+        };
+        Ok(pb::ListBatchesResponse {
+            batches: records.into_iter().map(batch_to_proto).collect(),
+            next_page_token: page.next_token(total, &print),
+            total_size: total,
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: RequestContext,
+        req: pb::UpdateBatchRequest,
+    ) -> Result<pb::Batch, ApiError> {
+        let patch = convert::update_request(req)?;
+        let id = patch.id;
+        match batches::update(&mut *self.conn().await?, ctx.caller.tenant, &patch).await? {
+            UpdateOutcome::Updated(record) => Ok(batch_to_proto(*record)),
+            UpdateOutcome::NotFound => Err(ApiError::batch_not_found(id.get())),
+            UpdateOutcome::Running => Err(ApiError::Running(vec![id.get()])),
+            UpdateOutcome::IllegalTransition { from, to } => Err(ApiError::WrongState {
+                id: id.get(),
+                state: from,
+                action: match to {
+                    BatchState::New => "reset",
+                    BatchState::Queued => "start",
+                    BatchState::Running => "run",
+                    BatchState::Succeeded | BatchState::Failed => "finish",
+                },
+            }),
+        }
+    }
+
+    async fn list_items(
+        &self,
+        ctx: RequestContext,
+        req: pb::ListBatchItemsRequest,
+    ) -> Result<pb::ListBatchItemsResponse, ApiError> {
+        let id = batch_id("batch_id", req.batch_id)?;
+        let mut v = convert::Violations::default();
+        let print = paging::fingerprint(&pb::ListBatchItemsRequest {
+            page_size: 0,
+            page_token: String::new(),
+            skip: 0,
+            ..req.clone()
+        });
+        let page = paging::page(
+            &mut v,
+            req.page_size,
+            1_000,
+            &req.page_token,
+            req.skip,
+            &print,
+        );
+        let query = v.text("query", req.query, TextLimits::SHORT_TEXT);
+        v.finish(())?;
+        let query = (!query.is_empty()).then_some(query.as_str());
+        let (records, total) = items::list(
+            &mut *self.conn().await?,
+            ctx.caller.tenant,
+            id,
+            query,
+            page.limit,
+            page.offset,
+        )
+        .await?
+        .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
+        Ok(pb::ListBatchItemsResponse {
+            items: records.into_iter().map(item_to_proto).collect(),
+            next_page_token: page.next_token(total, &print),
+            total_size: total,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl BatchService for BatchApi {
+    async fn create_batch(&self, request: Request<pb::CreateBatchRequest>) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let (batch, start) = convert::create_request(req)?;
+                let mut conn = self.conn().await?;
+                let record = batches::create(&mut conn, ctx.caller.tenant, &batch, start).await?;
+                Ok(batch_to_proto(record))
+            }
+            .await,
+        )
+    }
+
+    async fn get_batch(&self, request: Request<pb::GetBatchRequest>) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("id", req.id)?;
+                let record = batches::find(&mut *self.conn().await?, ctx.caller.tenant, id)
+                    .await?
+                    .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
+                Ok(batch_to_proto(record))
+            }
+            .await,
+        )
+    }
+
+    async fn list_batches(
+        &self,
+        request: Request<pb::ListBatchesRequest>,
+    ) -> RpcResult<pb::ListBatchesResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(self.list(ctx, req).await)
+    }
+
+    async fn update_batch(&self, request: Request<pb::UpdateBatchRequest>) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(self.update(ctx, req).await)
+    }
+
+    async fn delete_batches(
+        &self,
+        request: Request<pb::DeleteBatchesRequest>,
+    ) -> RpcResult<pb::DeleteBatchesResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(self.delete(ctx, req).await)
+    }
+
+    async fn start_batch(&self, request: Request<pb::StartBatchRequest>) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("id", req.id)?;
+                let t = lifecycle::start(&mut *self.conn().await?, ctx.caller.tenant, id).await?;
+                Self::transition(id, "start", t)
+            }
+            .await,
+        )
+    }
+
+    async fn stop_batch(&self, request: Request<pb::StopBatchRequest>) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("id", req.id)?;
+                let t = lifecycle::stop(&mut *self.conn().await?, ctx.caller.tenant, id).await?;
+                Self::transition(id, "stop", t)
+            }
+            .await,
+        )
+    }
+
+    async fn stop_all_batches(
+        &self,
+        request: Request<pb::StopAllBatchesRequest>,
+    ) -> RpcResult<pb::StopAllBatchesResponse> {
+        let (ctx, _req) = self.accept(request).await?;
+        respond(
+            async {
+                let stopped_ids =
+                    lifecycle::stop_all(&mut *self.conn().await?, ctx.caller.tenant).await?;
+                Ok(pb::StopAllBatchesResponse { stopped_ids })
+            }
+            .await,
+        )
+    }
+
+    async fn claim_next_batch(
+        &self,
+        request: Request<pb::ClaimNextBatchRequest>,
+    ) -> RpcResult<pb::ClaimNextBatchResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let mut v = convert::Violations::default();
+                let worker = v.text("worker", req.worker, TextLimits::SHORT_TEXT);
+                v.finish(())?;
+                let claimed =
+                    lifecycle::claim_next(&mut *self.conn().await?, ctx.caller.tenant, &worker)
+                        .await?;
+                Ok(pb::ClaimNextBatchResponse {
+                    batch: claimed.map(batch_to_proto),
+                })
+            }
+            .await,
+        )
+    }
+
+    async fn report_progress(
+        &self,
+        request: Request<pb::ReportProgressRequest>,
+    ) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("id", req.id)?;
+                let mut v = convert::Violations::default();
+                let percent = v.int_in("progress_percent", req.progress_percent, 0..=100);
+                let text = v.text(
+                    "progress_description",
+                    req.progress_description,
+                    TextLimits::LONG_TEXT,
+                );
+                v.finish(())?;
+                let t = lifecycle::report_progress(
+                    &mut *self.conn().await?,
+                    ctx.caller.tenant,
+                    id,
+                    percent,
+                    &text,
+                )
+                .await?;
+                Self::transition(id, "report progress of", t)
+            }
+            .await,
+        )
+    }
+
+    async fn finish_batch(&self, request: Request<pb::FinishBatchRequest>) -> RpcResult<pb::Batch> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("id", req.id)?;
+                let outcome = state_from_proto("outcome", req.outcome)?;
+                if !matches!(outcome, BatchState::Succeeded | BatchState::Failed) {
+                    return Err(ApiError::invalid("outcome", "must be SUCCEEDED or FAILED"));
+                }
+                let mut v = convert::Violations::default();
+                let result = v.text("result", req.result, TextLimits::LONG_TEXT);
+                v.finish(())?;
+                let t = lifecycle::finish(
+                    &mut *self.conn().await?,
+                    ctx.caller.tenant,
+                    id,
+                    outcome,
+                    &result,
+                )
+                .await?;
+                Self::transition(id, "finish", t)
+            }
+            .await,
+        )
+    }
+
+    async fn add_batch_items(
+        &self,
+        request: Request<pb::AddBatchItemsRequest>,
+    ) -> RpcResult<pb::AddBatchItemsResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("batch_id", req.batch_id)?;
+                let new = new_items(req.items)?;
+                let outcome =
+                    items::add(&mut *self.conn().await?, ctx.caller.tenant, id, &new).await?;
+                let (records, batch) = Self::items_outcome(id, outcome)?;
+                Ok(pb::AddBatchItemsResponse {
+                    items: records.into_iter().map(item_to_proto).collect(),
+                    batch: Some(batch_to_proto(batch)),
+                })
+            }
+            .await,
+        )
+    }
+
+    async fn list_batch_items(
+        &self,
+        request: Request<pb::ListBatchItemsRequest>,
+    ) -> RpcResult<pb::ListBatchItemsResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(self.list_items(ctx, req).await)
+    }
+
+    async fn delete_batch_items(
+        &self,
+        request: Request<pb::DeleteBatchItemsRequest>,
+    ) -> RpcResult<pb::DeleteBatchItemsResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("batch_id", req.batch_id)?;
+                if req.item_ids.is_empty() || req.item_ids.len() > super::items::MAX_ITEMS_PER_CALL
+                {
+                    return Err(ApiError::invalid("item_ids", "must hold 1 to 1000 ids"));
+                }
+                let item_ids = req
+                    .item_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(i, raw)| item_id(&format!("item_ids[{i}]"), *raw))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let outcome =
+                    items::delete(&mut *self.conn().await?, ctx.caller.tenant, id, &item_ids)
+                        .await?;
+                let deleted_item_ids = Self::items_outcome(id, outcome)?;
+                Ok(pb::DeleteBatchItemsResponse { deleted_item_ids })
+            }
+            .await,
+        )
+    }
+
+    async fn clear_batch_items(
+        &self,
+        request: Request<pb::ClearBatchItemsRequest>,
+    ) -> RpcResult<pb::ClearBatchItemsResponse> {
+        let (ctx, req) = self.accept(request).await?;
+        respond(
+            async {
+                let id = batch_id("batch_id", req.batch_id)?;
+                let outcome = items::clear(&mut *self.conn().await?, ctx.caller.tenant, id).await?;
+                let deleted_count = Self::items_outcome(id, outcome)?;
+                Ok(pb::ClearBatchItemsResponse { deleted_count })
+            }
+            .await,
+        )
+    }
+}

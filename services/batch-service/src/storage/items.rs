@@ -1,0 +1,199 @@
+//! The items of a batch (SerpWow "searches"). Changes lock the batch row first, so an
+//! item change and a claim of the same batch cannot interleave, and keep
+//! `batches.item_count` in step in the same transaction.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{batch_items, batches};
+use super::{BatchRecord, ItemRecord, TenantId};
+use crate::domain::{BatchId, BatchState, ItemId};
+
+/// A new item: the client's id and its parameters (a JSON object).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewItem {
+    pub custom_id: String,
+    pub parameters: serde_json::Value,
+}
+
+/// What an item change found.
+#[derive(Debug)]
+pub enum ItemsOutcome<T> {
+    Done(T),
+    BatchNotFound,
+    /// Items cannot change while the batch runs.
+    BatchRunning,
+    /// These item ids are not in the batch; nothing was changed.
+    ItemsNotFound(Vec<i64>),
+}
+
+/// Locks the tenant's batch for an item change; `Err` carries the refusal.
+async fn lock_changeable_batch<T>(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: BatchId,
+) -> QueryResult<Result<BatchRecord, ItemsOutcome<T>>> {
+    let batch = batches::table
+        .filter(batches::id.eq(id.get()))
+        .filter(batches::tenant_id.eq(tenant.0))
+        .select(BatchRecord::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match batch {
+        None => Err(ItemsOutcome::BatchNotFound),
+        Some(b) if b.state() == BatchState::Running => Err(ItemsOutcome::BatchRunning),
+        Some(b) => Ok(b),
+    })
+}
+
+async fn adjust_count(
+    conn: &mut AsyncPgConnection,
+    id: BatchId,
+    delta: i64,
+) -> QueryResult<BatchRecord> {
+    diesel::update(batches::table.find(id.get()))
+        .set((
+            batches::item_count.eq(batches::item_count + delta),
+            batches::updated_at.eq(chrono::Utc::now()),
+        ))
+        .returning(BatchRecord::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Adds items; returns them with the batch as it is afterwards.
+pub async fn add(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: BatchId,
+    items: &[NewItem],
+) -> QueryResult<ItemsOutcome<(Vec<ItemRecord>, BatchRecord)>> {
+    conn.transaction(async |conn| {
+        if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
+            return Ok(refusal);
+        }
+        let rows: Vec<_> = items
+            .iter()
+            .map(|item| {
+                (
+                    batch_items::batch_id.eq(id.get()),
+                    batch_items::custom_id.eq(&item.custom_id),
+                    batch_items::parameters.eq(&item.parameters),
+                )
+            })
+            .collect();
+        let inserted = diesel::insert_into(batch_items::table)
+            .values(&rows)
+            .returning(ItemRecord::as_returning())
+            .get_results(conn)
+            .await?;
+        let batch = adjust_count(conn, id, inserted.len() as i64).await?;
+        Ok(ItemsOutcome::Done((inserted, batch)))
+    })
+    .await
+}
+
+/// One page of a batch's items, optionally only those matching `query`, and the
+/// number of matching items. `None` when the batch does not exist for the tenant.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: BatchId,
+    query: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Option<(Vec<ItemRecord>, i64)>> {
+    if super::batches::find(conn, tenant, id).await?.is_none() {
+        return Ok(None);
+    }
+    let matching = || {
+        let mut q = batch_items::table
+            .filter(batch_items::batch_id.eq(id.get()))
+            .into_boxed();
+        if let Some(text) = query {
+            let pattern = format!("%{}%", super::batches::escape_like(text));
+            q = q.filter(
+                batch_items::custom_id
+                    .ilike(pattern.clone())
+                    .or(diesel::dsl::sql::<diesel::sql_types::Text>(
+                        "batch_items.parameters::text",
+                    )
+                    .ilike(pattern)),
+            );
+        }
+        q
+    };
+    let total = matching().count().get_result(conn).await?;
+    let page = matching()
+        .order_by(batch_items::id.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(ItemRecord::as_select())
+        .load(conn)
+        .await?;
+    Ok(Some((page, total)))
+}
+
+/// Deletes the listed items of a batch, all of them or none.
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: BatchId,
+    item_ids: &[ItemId],
+) -> QueryResult<ItemsOutcome<Vec<i64>>> {
+    let mut wanted: Vec<i64> = item_ids.iter().map(|i| i.get()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    conn.transaction(async |conn| {
+        if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
+            return Ok(refusal);
+        }
+        let existing: Vec<i64> = batch_items::table
+            .filter(batch_items::batch_id.eq(id.get()))
+            .filter(batch_items::id.eq_any(&wanted))
+            .select(batch_items::id)
+            .load(conn)
+            .await?;
+        let missing: Vec<i64> = wanted
+            .iter()
+            .copied()
+            .filter(|w| !existing.contains(w))
+            .collect();
+        if !missing.is_empty() {
+            return Ok(ItemsOutcome::ItemsNotFound(missing));
+        }
+        let mut deleted: Vec<i64> = diesel::delete(
+            batch_items::table
+                .filter(batch_items::batch_id.eq(id.get()))
+                .filter(batch_items::id.eq_any(&wanted)),
+        )
+        .returning(batch_items::id)
+        .get_results(conn)
+        .await?;
+        deleted.sort_unstable();
+        adjust_count(conn, id, -(deleted.len() as i64)).await?;
+        Ok(ItemsOutcome::Done(deleted))
+    })
+    .await
+}
+
+/// Deletes every item of a batch; returns how many there were.
+pub async fn clear(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: BatchId,
+) -> QueryResult<ItemsOutcome<i64>> {
+    conn.transaction(async |conn| {
+        if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
+            return Ok(refusal);
+        }
+        let deleted = diesel::delete(batch_items::table.filter(batch_items::batch_id.eq(id.get())))
+            .execute(conn)
+            .await? as i64;
+        adjust_count(conn, id, -deleted).await?;
+        Ok(ItemsOutcome::Done(deleted))
+    })
+    .await
+}

@@ -1,0 +1,30 @@
+//! Everything that touches PostgreSQL. Functions take a connection and return diesel's
+//! `QueryResult` (or an outcome enum where the database decides between several
+//! answers); nothing here knows about gRPC.
+
+pub mod admin;
+pub mod auth;
+pub mod batches;
+pub mod delete;
+pub mod items;
+pub mod lifecycle;
+pub mod migrations;
+pub mod pool;
+mod record;
+pub mod schema;
+pub mod seed;
+
+pub use diesel_async::AsyncPgConnection;
+pub use pool::{PgPool, PoolSettings, build_pool};
+pub use record::{BatchRecord, ItemRecord};
+
+/// The tenant a request acts for, resolved from its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TenantId(pub i64);
+
+/// Who is calling: their tenant and the credential they used (for the audit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub tenant: TenantId,
+    pub credential_id: i64,
+}

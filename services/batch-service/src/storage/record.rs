@@ -1,0 +1,147 @@
+//! Rows as diesel reads and writes them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{batch_items, batches};
+use crate::domain::{BatchState, NewBatch, Notification, Parameter, Priority, Schedule};
+
+/// A whole `batches` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = batches, check_for_backend(diesel::pg::Pg))]
+pub struct BatchRecord {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub name: String,
+    pub description: String,
+    pub state: String,
+    pub owner_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub last_started_at: Option<DateTime<Utc>>,
+    pub start_count: i32,
+    pub details_table: i32,
+    pub details_record: i32,
+    pub is_system_task: bool,
+    pub is_internal_task: bool,
+    pub parameters: serde_json::Value,
+    pub database_serial_number: String,
+    pub context: String,
+    pub result: String,
+    pub request: String,
+    pub response: String,
+    pub progress_description: String,
+    pub progress_percent: i32,
+    pub enabled: bool,
+    pub priority: i16,
+    pub destination_ids: Vec<String>,
+    pub schedule: serde_json::Value,
+    pub notification: serde_json::Value,
+    pub items_type: String,
+    pub item_count: i64,
+    pub results_count: i32,
+}
+
+impl BatchRecord {
+    /// The state column; its CHECK constraint makes anything else impossible, so an
+    /// unknown spelling means the schema and this code disagree.
+    pub fn state(&self) -> BatchState {
+        BatchState::from_db_str(&self.state).unwrap_or(BatchState::Failed)
+    }
+
+    pub fn priority(&self) -> Priority {
+        Priority::from_rank(self.priority).unwrap_or_default()
+    }
+
+    /// Decoded JSON columns; values written by this service always decode, and a
+    /// hand-edited row falls back to the defaults instead of failing the read.
+    pub fn parameters(&self) -> Vec<Parameter> {
+        serde_json::from_value(self.parameters.clone()).unwrap_or_default()
+    }
+
+    pub fn schedule(&self) -> Schedule {
+        serde_json::from_value(self.schedule.clone()).unwrap_or_default()
+    }
+
+    pub fn notification(&self) -> Notification {
+        serde_json::from_value(self.notification.clone()).unwrap_or_default()
+    }
+}
+
+/// The insertable form of a new batch.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = batches)]
+pub(crate) struct NewBatchRow<'a> {
+    pub(crate) tenant_id: i64,
+    pub(crate) name: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) state: &'static str,
+    pub(crate) owner_id: i64,
+    pub(crate) queued_at: Option<DateTime<Utc>>,
+    pub(crate) details_table: i32,
+    pub(crate) details_record: i32,
+    pub(crate) is_system_task: bool,
+    pub(crate) is_internal_task: bool,
+    pub(crate) parameters: serde_json::Value,
+    pub(crate) database_serial_number: &'a str,
+    pub(crate) context: &'a str,
+    pub(crate) result: &'a str,
+    pub(crate) request: &'a str,
+    pub(crate) response: &'a str,
+    pub(crate) progress_description: &'a str,
+    pub(crate) progress_percent: i32,
+    pub(crate) enabled: bool,
+    pub(crate) priority: i16,
+    pub(crate) destination_ids: &'a [String],
+    pub(crate) schedule: serde_json::Value,
+    pub(crate) notification: serde_json::Value,
+    pub(crate) items_type: &'a str,
+}
+
+impl<'a> NewBatchRow<'a> {
+    pub(crate) fn new(tenant_id: i64, batch: &'a NewBatch, state: BatchState) -> Self {
+        Self {
+            tenant_id,
+            name: &batch.name,
+            description: &batch.description,
+            state: state.as_db_str(),
+            owner_id: batch.owner_id,
+            queued_at: (state == BatchState::Queued).then(Utc::now),
+            details_table: batch.details_table,
+            details_record: batch.details_record,
+            is_system_task: batch.is_system_task,
+            is_internal_task: batch.is_internal_task,
+            parameters: to_json(&batch.parameters),
+            database_serial_number: &batch.database_serial_number,
+            context: &batch.context,
+            result: &batch.result,
+            request: &batch.request,
+            response: &batch.response,
+            progress_description: &batch.progress_description,
+            progress_percent: batch.progress_percent,
+            enabled: batch.enabled,
+            priority: batch.priority.rank(),
+            destination_ids: &batch.destination_ids,
+            schedule: to_json(&batch.schedule),
+            notification: to_json(&batch.notification),
+            items_type: &batch.items_type,
+        }
+    }
+}
+
+/// Serialises one of our own plain structs, which cannot fail.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// A whole `batch_items` row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = batch_items, check_for_backend(diesel::pg::Pg))]
+pub struct ItemRecord {
+    pub id: i64,
+    pub batch_id: i64,
+    pub custom_id: String,
+    pub parameters: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}

@@ -1,0 +1,348 @@
+//! `DeleteBatches`: every row of the contract's delete table.
+
+use batch_proto::v1::{self as pb};
+use test_support::{TestService, TestServiceOptions};
+use tonic::Code;
+use tonic_types::StatusExt as _;
+
+use crate::{authed, bad_fields, expect_code, seed};
+
+fn delete(ids: &[i64], allow_missing: bool) -> pb::DeleteBatchesRequest {
+    pb::DeleteBatchesRequest {
+        ids: ids.to_vec(),
+        allow_missing,
+    }
+}
+
+async fn exists(svc: &TestService, id: i64) -> bool {
+    svc.query_i64(&format!("SELECT count(*) FROM batches WHERE id = {id}"))
+        .await
+        == 1
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_an_idle_batch_removes_it_and_everything_hanging_off_it() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let id = seed::IDLE_BATCH_ID;
+    assert_eq!(
+        svc.query_i64(&format!(
+            "SELECT count(*) FROM batch_items WHERE batch_id = {id}"
+        ))
+        .await,
+        2
+    );
+
+    let response = client
+        .delete_batches(authed(delete(&[id], false), seed::API_KEY))
+        .await
+        .expect("delete succeeds")
+        .into_inner();
+
+    assert_eq!(response.deleted_ids, vec![id]);
+    assert!(!exists(&svc, id).await);
+    assert_eq!(
+        svc.query_i64(&format!(
+            "SELECT count(*) FROM batch_items WHERE batch_id = {id}"
+        ))
+        .await,
+        0
+    );
+    let other_batches = svc.query_i64("SELECT count(*) FROM batches").await;
+    assert_eq!(other_batches, 2, "only the named batch is deleted");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_cascades_to_runs() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let id = seed::SUCCEEDED_BATCH_ID;
+    assert_eq!(
+        svc.query_i64(&format!(
+            "SELECT count(*) FROM batch_runs WHERE batch_id = {id}"
+        ))
+        .await,
+        1
+    );
+    client
+        .delete_batches(authed(delete(&[id], false), seed::API_KEY))
+        .await
+        .expect("delete succeeds");
+    assert_eq!(
+        svc.query_i64(&format!(
+            "SELECT count(*) FROM batch_runs WHERE batch_id = {id}"
+        ))
+        .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_running_batch_blocks_the_whole_request_and_is_named() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let ids = [
+        seed::IDLE_BATCH_ID,
+        seed::RUNNING_BATCH_ID,
+        seed::SUCCEEDED_BATCH_ID,
+    ];
+
+    let status = expect_code(
+        client
+            .delete_batches(authed(delete(&ids, false), seed::API_KEY))
+            .await,
+        Code::FailedPrecondition,
+    );
+
+    let details = status.get_error_details();
+    let violations = &details
+        .precondition_failure()
+        .expect("precondition details")
+        .violations;
+    let subjects: Vec<&str> = violations.iter().map(|v| v.subject.as_str()).collect();
+    assert_eq!(subjects, vec![seed::RUNNING_BATCH_ID.to_string()]);
+    for id in ids {
+        assert!(
+            exists(&svc, id).await,
+            "batch {id} must survive: nothing is deleted"
+        );
+    }
+    assert_eq!(
+        svc.query_i64("SELECT count(*) FROM batch_deletions").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_running_id_is_named() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let second = svc.query_i64("INSERT INTO batches (tenant_id, name, state) SELECT tenant_id, 'also running', 'running' FROM batches WHERE id = 123457 RETURNING id").await;
+    let status = expect_code(
+        client
+            .delete_batches(authed(
+                delete(&[seed::RUNNING_BATCH_ID, second], false),
+                seed::API_KEY,
+            ))
+            .await,
+        Code::FailedPrecondition,
+    );
+    let details = status.get_error_details();
+    let mut subjects: Vec<String> = details
+        .precondition_failure()
+        .expect("details")
+        .violations
+        .iter()
+        .map(|v| v.subject.clone())
+        .collect();
+    subjects.sort();
+    let mut expected = vec![seed::RUNNING_BATCH_ID.to_string(), second.to_string()];
+    expected.sort();
+    assert_eq!(subjects, expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_id_fails_the_request_unless_allowed() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let ids = [seed::IDLE_BATCH_ID, 999_999];
+
+    let status = expect_code(
+        client
+            .delete_batches(authed(delete(&ids, false), seed::API_KEY))
+            .await,
+        Code::NotFound,
+    );
+    assert!(status.message().contains("999999"), "{status:?}");
+    assert!(exists(&svc, seed::IDLE_BATCH_ID).await, "nothing deleted");
+
+    let response = client
+        .delete_batches(authed(delete(&ids, true), seed::API_KEY))
+        .await
+        .expect("allow_missing skips the missing id")
+        .into_inner();
+    assert_eq!(response.deleted_ids, vec![seed::IDLE_BATCH_ID]);
+    assert!(!exists(&svc, seed::IDLE_BATCH_ID).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicates_count_once() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let id = seed::IDLE_BATCH_ID;
+    let response = client
+        .delete_batches(authed(delete(&[id, id, id], false), seed::API_KEY))
+        .await
+        .expect("duplicates are fine")
+        .into_inner();
+    assert_eq!(response.deleted_ids, vec![id]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn empty_negative_and_too_many_ids_are_invalid_arguments() {
+    let options = TestServiceOptions {
+        limits: batch_service::grpc::Limits { max_delete_ids: 3 },
+        ..TestServiceOptions::default()
+    };
+    let svc = TestService::start_with(options).await;
+    let mut client = svc.client().await;
+
+    let status = expect_code(
+        client
+            .delete_batches(authed(delete(&[], false), seed::API_KEY))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&status), vec!["ids"]);
+
+    let status = expect_code(
+        client
+            .delete_batches(authed(delete(&[1, -4, 0], false), seed::API_KEY))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert_eq!(bad_fields(&status), vec!["ids[1]", "ids[2]"]);
+
+    let status = expect_code(
+        client
+            .delete_batches(authed(delete(&[1, 2, 3, 4], false), seed::API_KEY))
+            .await,
+        Code::InvalidArgument,
+    );
+    assert!(status.message().contains("at most 3"), "{status:?}");
+    // Duplicates count once against the limit too.
+    client
+        .delete_batches(authed(
+            delete(&[seed::IDLE_BATCH_ID; 5], false),
+            seed::API_KEY,
+        ))
+        .await
+        .expect("five copies of one id are one id");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_delete_is_audited_and_the_record_outlives_the_batch() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let mut request = authed(
+        delete(&[seed::IDLE_BATCH_ID, 42_424_242], true),
+        seed::API_KEY,
+    );
+    request
+        .metadata_mut()
+        .insert("x-batch-door", "rest".parse().unwrap());
+    request.metadata_mut().insert(
+        "traceparent",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+            .parse()
+            .unwrap(),
+    );
+    client
+        .delete_batches(request)
+        .await
+        .expect("delete succeeds");
+
+    assert_eq!(
+        svc.query_i64("SELECT count(*) FROM batch_deletions").await,
+        1
+    );
+    let audited = svc
+        .query_i64(&format!(
+            "SELECT count(*) FROM batch_deletions d JOIN credentials c ON c.id = d.credential_id \
+             WHERE d.batch_ids = ARRAY[{}]::int8[] AND d.door = 'rest' \
+             AND d.trace_id = '0af7651916cd43dd8448eb211c80319c' \
+             AND d.tenant_id = c.tenant_id AND c.kind = 'api_key' \
+             AND d.deleted_at > now() - interval '1 minute'",
+            seed::IDLE_BATCH_ID
+        ))
+        .await;
+    assert_eq!(
+        audited, 1,
+        "the audit names tenant, credential, ids, door, trace and time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_thousand_ids_are_deleted_in_one_call() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    svc.execute(
+        "INSERT INTO batches (tenant_id, name) \
+         SELECT tenant_id, 'bulk ' || g FROM batches, generate_series(1, 10000) g \
+         WHERE batches.id = 123456",
+    )
+    .await;
+    let first = svc
+        .query_i64("SELECT min(id) FROM batches WHERE name LIKE 'bulk %'")
+        .await;
+    let ids: Vec<i64> = (first..first + 10_000).collect();
+    let response = client
+        .delete_batches(authed(delete(&ids, false), seed::API_KEY))
+        .await
+        .expect("the default limit admits 10,000 ids")
+        .into_inner();
+    assert_eq!(response.deleted_ids.len(), 10_000);
+    assert_eq!(
+        svc.query_i64("SELECT count(*) FROM batches WHERE name LIKE 'bulk %'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_is_one_statement_whatever_the_number_of_ids() {
+    use std::sync::{Arc, Mutex};
+
+    use batch_service::domain::BatchId;
+    use batch_service::storage::delete::{DeleteOutcome, DeleteRequest, delete_batches};
+    use batch_service::storage::{Caller, TenantId};
+    use diesel::connection::InstrumentationEvent;
+
+    let db = test_support::TestDatabase::new().await;
+    let mut conn = db.connect().await;
+    batch_service::storage::seed::apply(&mut conn)
+        .await
+        .expect("seed");
+    let tenant = svc_tenant(&db).await;
+    let caller = Caller {
+        tenant: TenantId(tenant),
+        credential_id: 1,
+    };
+
+    let queries = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&queries);
+    let instrumentation = move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            seen.lock().unwrap().push(query.to_string());
+        }
+    };
+    diesel_async::AsyncConnection::set_instrumentation(&mut conn, instrumentation);
+
+    let ids: Vec<BatchId> = (1..=500)
+        .map(|i| BatchId::new(seed::IDLE_BATCH_ID + i * 1000).unwrap())
+        .chain([BatchId::new(seed::IDLE_BATCH_ID).unwrap()])
+        .collect();
+    let request = DeleteRequest {
+        ids: &ids,
+        allow_missing: true,
+        door: "grpc",
+        trace_id: "",
+    };
+    let outcome = delete_batches(&mut conn, caller, &request)
+        .await
+        .expect("delete");
+    assert_eq!(outcome, DeleteOutcome::Deleted(vec![seed::IDLE_BATCH_ID]));
+    let statements = queries.lock().unwrap().clone();
+    assert_eq!(statements.len(), 1, "one statement, got: {statements:#?}");
+}
+
+async fn svc_tenant(db: &test_support::TestDatabase) -> i64 {
+    use diesel::{ExpressionMethods as _, QueryDsl as _};
+    use diesel_async::RunQueryDsl as _;
+    batch_service::storage::schema::tenants::table
+        .filter(batch_service::storage::schema::tenants::name.eq("development"))
+        .select(batch_service::storage::schema::tenants::id)
+        .first(&mut db.connect().await)
+        .await
+        .expect("the seed tenant")
+}
