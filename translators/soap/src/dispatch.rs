@@ -1,0 +1,416 @@
+//! Each Services86 operation as calls to `batch.v1`.
+//!
+//! Ids a SOAP client sends are `xs:int`; ids of 0 or below cannot name a batch (the
+//! service's ids are positive), so they are never sent: deletes skip them, lookups
+//! answer "not found". The credential is still checked in those cases (with a
+//! one-row `ListBatches`), so a bad ticket never looks like success.
+
+use axum::http::HeaderMap;
+use batch_proto::metadata;
+use batch_proto::prost_types::FieldMask;
+use batch_proto::v1::{
+    CreateBatchRequest, DeleteBatchesRequest, GetBatchRequest, ListBatchesRequest, NameMatch,
+    StartBatchRequest, StopBatchRequest, UpdateBatchRequest,
+};
+use tonic::metadata::AsciiMetadataValue;
+use translator_common::{CallerSecret, Upstream, UpstreamError};
+
+use crate::config::Mode;
+use crate::envelope::SoapRequest;
+use crate::exception::{ExceptionInfo, Failure};
+use crate::mapping::{batch_to_create, batch_update, state_from_wire};
+use crate::model::{BatchTaskInfo, BatchTaskInfoInput, BatchTaskState};
+use crate::operation::Operation;
+use crate::writer::{OperationResult, Reply};
+
+/// Page size used when a list operation pages through `ListBatches`.
+const LIST_PAGE_SIZE: i32 = 1000;
+/// Most pages one list operation reads: SOAP lists are not paged, so an unbounded
+/// tenant could otherwise make one call read everything.
+const MAX_LIST_PAGES: usize = 10;
+/// W3C trace context headers passed on to the service as metadata.
+const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
+
+/// One caller's view of the service: its credential, its application token (online
+/// mode only) and its trace context, added to every request.
+struct Caller<'a> {
+    upstream: &'a Upstream,
+    secret: CallerSecret,
+    application_token: Option<AsciiMetadataValue>,
+    trace: Vec<(&'static str, AsciiMetadataValue)>,
+}
+
+/// Runs one decoded call and says what to answer. Never fails: every problem becomes
+/// an in-band `ExceptionInfo`.
+pub async fn execute(
+    upstream: &Upstream,
+    mode: Mode,
+    request: &SoapRequest,
+    http_headers: &HeaderMap,
+) -> Reply {
+    let outcome = match Caller::new(upstream, mode, request, http_headers) {
+        Ok(caller) => caller.run(&request.operation).await,
+        Err(failure) => Err(failure),
+    };
+    outcome.unwrap_or_else(|failure| {
+        let exception = ExceptionInfo::from(&failure);
+        let op = request.operation.name().as_str();
+        if exception.server_fault {
+            tracing::warn!(soap.operation = op, error = ?failure, "SOAP call {op} failed: {}", exception.message);
+        } else {
+            tracing::info!(soap.operation = op, exception.kind = exception.exception_type, "SOAP call {op} refused: {}", exception.message);
+        }
+        Reply::failed(exception)
+    })
+}
+
+impl<'a> Caller<'a> {
+    fn new(
+        upstream: &'a Upstream,
+        mode: Mode,
+        request: &SoapRequest,
+        http_headers: &HeaderMap,
+    ) -> Result<Self, Failure> {
+        let application_token = match mode {
+            // On-site installations do not check application tokens (Services86 docs).
+            Mode::Onsite => None,
+            Mode::Online => {
+                let token = request
+                    .headers
+                    .application_token
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|token| !token.is_empty())
+                    .ok_or(Failure::ApplicationTokenMissing)?;
+                Some(
+                    AsciiMetadataValue::try_from(token)
+                        .map_err(|_| Failure::ApplicationTokenMalformed)?,
+                )
+            }
+        };
+        let secret = CallerSecret::parse(request.headers.ticket.as_deref().unwrap_or(""))
+            .map_err(Failure::Credential)?;
+        let trace = TRACE_HEADERS
+            .into_iter()
+            .filter_map(|name| {
+                let value = http_headers.get(name)?.to_str().ok()?;
+                Some((name, AsciiMetadataValue::try_from(value).ok()?))
+            })
+            .collect();
+        Ok(Self {
+            upstream,
+            secret,
+            application_token,
+            trace,
+        })
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = self.upstream.request(message, &self.secret);
+        let metadata = request.metadata_mut();
+        if let Some(token) = &self.application_token {
+            metadata.insert(metadata::APPLICATION_TOKEN, token.clone());
+        }
+        for (name, value) in &self.trace {
+            metadata.insert(*name, value.clone());
+        }
+        request
+    }
+
+    async fn run(&self, operation: &Operation) -> Result<Reply, Failure> {
+        match operation {
+            Operation::DeleteBatchTask { id } => self.delete(std::slice::from_ref(id)).await,
+            Operation::DeleteBatchTasks { ids } => self.delete(ids).await,
+            Operation::GetBatchTaskInfo { id } => {
+                let info = self.get(*id).await?;
+                Ok(Reply::ok(OperationResult::Info(info)))
+            }
+            Operation::GetBatchTaskInfosByAssociates { associate_ids } => {
+                self.list(owners(associate_ids), None, BatchTaskState::All)
+                    .await
+            }
+            Operation::GetBatchTaskInfosByAssociatesAndState {
+                associate_ids,
+                state,
+            } => self.list(owners(associate_ids), None, *state).await,
+            Operation::GetBatchTaskInfosByNameAndAssociates {
+                name,
+                associate_ids,
+            } => {
+                self.list(
+                    owners(associate_ids),
+                    Some(name.as_deref()),
+                    BatchTaskState::All,
+                )
+                .await
+            }
+            Operation::GetBatchTaskInfosByNameAndState { name, state } => {
+                self.list(Some(Vec::new()), Some(name.as_deref()), *state)
+                    .await
+            }
+            Operation::GetBatchTaskInfosByState { state } => {
+                self.list(Some(Vec::new()), None, *state).await
+            }
+            Operation::StartBatchJob { info } => self.start(info.as_ref()).await,
+            Operation::StopBatchJob { id } => self.stop(*id).await,
+            Operation::UpdateBatchTask { info } => {
+                let info = info.as_ref().ok_or(Failure::BatchTaskInfoMissing)?;
+                let updated = self.update(info).await?;
+                Ok(Reply::ok(OperationResult::Info(updated)))
+            }
+        }
+    }
+
+    /// Checks the credential without touching any batch, for calls that need no
+    /// service answer but must not succeed for a stranger.
+    async fn check_credential(&self) -> Result<(), Failure> {
+        let request = ListBatchesRequest {
+            page_size: 1,
+            ..ListBatchesRequest::default()
+        };
+        self.upstream
+            .client()
+            .list_batches(self.request(request))
+            .await
+            .map_err(UpstreamError::from)?;
+        Ok(())
+    }
+
+    /// Answers "not found" for an id that cannot exist, after checking the credential.
+    async fn missing(&self, id: i32) -> Failure {
+        match self.check_credential().await {
+            Ok(()) => Failure::BatchTaskNotFound { id },
+            Err(failure) => failure,
+        }
+    }
+
+    /// DeleteBatchTask(s): one atomic `DeleteBatches` with `allow_missing`, so ids that
+    /// do not exist (or are another tenant's) are ignored, as SuperOffice does.
+    async fn delete(&self, ids: &[i32]) -> Result<Reply, Failure> {
+        let wanted: Vec<i64> = ids
+            .iter()
+            .filter(|id| **id > 0)
+            .map(|id| i64::from(*id))
+            .collect();
+        if wanted.is_empty() && !ids.is_empty() {
+            self.check_credential().await?;
+            return Ok(Reply::ok(OperationResult::Empty));
+        }
+        // An empty list goes to the service, which refuses it (INVALID_ARGUMENT).
+        let request = DeleteBatchesRequest {
+            ids: wanted,
+            allow_missing: true,
+        };
+        self.upstream
+            .client()
+            .delete_batches(self.request(request))
+            .await
+            .map_err(UpstreamError::from)?;
+        Ok(Reply::ok(OperationResult::Empty))
+    }
+
+    async fn get(&self, id: i32) -> Result<BatchTaskInfo, Failure> {
+        if id <= 0 {
+            return Err(self.missing(id).await);
+        }
+        let batch = self
+            .upstream
+            .client()
+            .get_batch(self.request(GetBatchRequest { id: i64::from(id) }))
+            .await
+            .map_err(UpstreamError::from)?
+            .into_inner();
+        BatchTaskInfo::try_from(&batch).map_err(Failure::Unrepresentable)
+    }
+
+    /// The `GetBatchTaskInfosBy*` family. `owners`: `None` when the client named
+    /// associates but none can exist; `Some(empty)` for "any owner". `name`: `None` for
+    /// no name filter; `Some(None)` or `Some(Some(""))` for a nil or empty name, which no
+    /// batch task has. `All` means no state filter; `Unknown` matches no task.
+    async fn list(
+        &self,
+        owners: Option<Vec<i64>>,
+        name: Option<Option<&str>>,
+        state: BatchTaskState,
+    ) -> Result<Reply, Failure> {
+        let states = match state {
+            BatchTaskState::All => Vec::new(),
+            other => match state_from_wire(other) {
+                Some(state) => vec![state as i32],
+                None => return self.empty_list().await,
+            },
+        };
+        let (name, name_match) = match name {
+            None => (String::new(), NameMatch::Unspecified),
+            Some(None | Some("")) => return self.empty_list().await,
+            Some(Some(name)) => (name.to_owned(), NameMatch::Exact),
+        };
+        let Some(owner_ids) = owners else {
+            return self.empty_list().await;
+        };
+        let filter = ListBatchesRequest {
+            page_size: LIST_PAGE_SIZE,
+            states,
+            name,
+            name_match: name_match as i32,
+            owner_ids,
+            ..ListBatchesRequest::default()
+        };
+        self.page_through(filter).await
+    }
+
+    async fn empty_list(&self) -> Result<Reply, Failure> {
+        self.check_credential().await?;
+        Ok(Reply::ok(OperationResult::Infos(Vec::new())))
+    }
+
+    async fn page_through(&self, filter: ListBatchesRequest) -> Result<Reply, Failure> {
+        let mut infos = Vec::new();
+        let mut omitted = 0usize;
+        let mut page_token = String::new();
+        let mut total_size = 0i64;
+        let mut truncated = false;
+        for page_number in 1..=MAX_LIST_PAGES {
+            let request = ListBatchesRequest {
+                page_token: std::mem::take(&mut page_token),
+                ..filter.clone()
+            };
+            let page = self
+                .upstream
+                .client()
+                .list_batches(self.request(request))
+                .await
+                .map_err(UpstreamError::from)?
+                .into_inner();
+            total_size = page.total_size;
+            for batch in &page.batches {
+                match BatchTaskInfo::try_from(batch) {
+                    Ok(info) => infos.push(info),
+                    Err(error) => {
+                        omitted += 1;
+                        tracing::warn!(batch.id = batch.id, "{error}; left out of the SOAP list");
+                    }
+                }
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            if page_number == MAX_LIST_PAGES {
+                truncated = true;
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        let mut reply = Reply::ok(OperationResult::Infos(infos));
+        if truncated {
+            reply
+                .extra_info
+                .push(("ResultTruncated".into(), "true".into()));
+            reply
+                .extra_info
+                .push(("TotalSize".into(), total_size.to_string()));
+        }
+        if omitted > 0 {
+            reply
+                .extra_info
+                .push(("OmittedBatchTasks".into(), omitted.to_string()));
+        }
+        Ok(reply)
+    }
+
+    /// StartBatchJob: an existing task (positive `Id`) is queued with `StartBatch`; a
+    /// new one (`Id` 0 or absent) is created and queued in one `CreateBatch`.
+    async fn start(&self, info: Option<&BatchTaskInfoInput>) -> Result<Reply, Failure> {
+        let default = BatchTaskInfoInput::default();
+        let info = info.unwrap_or(&default);
+        let batch = match info.id.unwrap_or(0) {
+            0 => {
+                let request = CreateBatchRequest {
+                    batch: Some(batch_to_create(info)),
+                    start: true,
+                };
+                self.upstream
+                    .client()
+                    .create_batch(self.request(request))
+                    .await
+            }
+            id if id < 0 => return Err(self.missing(id).await),
+            id => {
+                let request = StartBatchRequest { id: i64::from(id) };
+                self.upstream
+                    .client()
+                    .start_batch(self.request(request))
+                    .await
+            }
+        }
+        .map_err(UpstreamError::from)?
+        .into_inner();
+        let id = i32::try_from(batch.id).map_err(|_| {
+            Failure::Unrepresentable(crate::mapping::Unrepresentable {
+                id: batch.id,
+                field: "id",
+            })
+        })?;
+        Ok(Reply::ok(OperationResult::Int(id)))
+    }
+
+    /// StopBatchJob: true when the task was queued or running and is now stopped;
+    /// false when it was in no state to stop.
+    async fn stop(&self, id: i32) -> Result<Reply, Failure> {
+        if id <= 0 {
+            return Err(self.missing(id).await);
+        }
+        let request = StopBatchRequest { id: i64::from(id) };
+        match self
+            .upstream
+            .client()
+            .stop_batch(self.request(request))
+            .await
+        {
+            Ok(_) => Ok(Reply::ok(OperationResult::Bool(true))),
+            Err(status) => match UpstreamError::from(status) {
+                UpstreamError::FailedPrecondition { .. } => {
+                    Ok(Reply::ok(OperationResult::Bool(false)))
+                }
+                other => Err(other.into()),
+            },
+        }
+    }
+
+    /// UpdateBatchTask: State, Description, Response and Request, those sent. With
+    /// nothing to change, the task is returned as it is.
+    async fn update(&self, info: &BatchTaskInfoInput) -> Result<BatchTaskInfo, Failure> {
+        let id = info.id.unwrap_or(0);
+        if id <= 0 {
+            return Err(self.missing(id).await);
+        }
+        let (batch, paths) = batch_update(i64::from(id), info).map_err(Failure::Update)?;
+        if paths.is_empty() {
+            return self.get(id).await;
+        }
+        let request = UpdateBatchRequest {
+            batch: Some(batch),
+            update_mask: Some(FieldMask { paths }),
+        };
+        let batch = self
+            .upstream
+            .client()
+            .update_batch(self.request(request))
+            .await
+            .map_err(UpstreamError::from)?
+            .into_inner();
+        BatchTaskInfo::try_from(&batch).map_err(Failure::Unrepresentable)
+    }
+}
+
+/// The owner filter for a list of associate ids: negative ids name nobody (0 is the
+/// owner of system tasks). `None` when the client named associates and none can exist,
+/// or named none at all (SuperOffice then finds nothing, not everything).
+fn owners(associate_ids: &[i32]) -> Option<Vec<i64>> {
+    let owners: Vec<i64> = associate_ids
+        .iter()
+        .filter(|id| **id >= 0)
+        .map(|id| i64::from(*id))
+        .collect();
+    (!owners.is_empty()).then_some(owners)
+}
