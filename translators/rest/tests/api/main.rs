@@ -1,0 +1,12 @@
+//! The REST translator over real sockets: one test binary, one module per area.
+//!
+//! `offline` needs nothing else (the service is absent). The other modules run the
+//! whole chain, HTTP → translator → gRPC → batch-service → PostgreSQL, through
+//! `test-support`, which needs `TEST_DATABASE_URL`.
+
+mod batches;
+mod errors;
+mod helpers;
+mod offline;
+mod runs;
+mod searches;
