@@ -56,6 +56,31 @@ async fn the_seed_example_deletes_batch_123456() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_callers_trace_context_reaches_the_service() {
+    let stack = stack().await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = stack
+        .app
+        .http
+        .delete(stack.app.url(&demo("/live/batches/123456")))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let recorded = stack
+        .svc
+        .query_i64(&format!(
+            "SELECT count(*) FROM batch_deletions WHERE trace_id = '{trace_id}'"
+        ))
+        .await;
+    assert_eq!(
+        recorded, 1,
+        "the delete audit carries the caller's trace id"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn get_shows_the_seed_batch_as_serpwow_does() {
     let stack = stack().await;
     let answer = stack.app.get(&demo("/live/batches/123456")).await;

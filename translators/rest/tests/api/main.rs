@@ -8,5 +8,6 @@ mod batches;
 mod errors;
 mod helpers;
 mod offline;
+mod process;
 mod runs;
 mod searches;
