@@ -19,7 +19,7 @@ pub enum OperationResult {
     /// The void operations (the two deletes): an empty `<Op>Response`.
     Empty,
     /// `GetBatchTaskInfo`, `UpdateBatchTask`.
-    Info(BatchTaskInfo),
+    Info(Box<BatchTaskInfo>),
     /// The four `GetBatchTaskInfosBy*`: an `ArrayOfBatchTaskInfo`.
     Infos(Vec<BatchTaskInfo>),
     /// `StartBatchJob`: the id of the started task.
@@ -258,7 +258,7 @@ mod tests {
         let out = text(
             SoapVersion::Soap11,
             OperationName::GetBatchTaskInfo,
-            &Reply::ok(OperationResult::Info(info())),
+            &Reply::ok(OperationResult::Info(Box::new(info()))),
         );
         let order = [
             "<Id>123456</Id>",

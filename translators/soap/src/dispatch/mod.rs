@@ -5,11 +5,15 @@
 //! answer "not found". The credential is still checked in those cases (with a
 //! one-row `ListBatches`), so a bad ticket never looks like success.
 
+mod lists;
+
+use lists::owners;
+
 use axum::http::HeaderMap;
 use batch_proto::metadata;
 use batch_proto::prost_types::FieldMask;
 use batch_proto::v1::{
-    CreateBatchRequest, DeleteBatchesRequest, GetBatchRequest, ListBatchesRequest, NameMatch,
+    CreateBatchRequest, DeleteBatchesRequest, GetBatchRequest, ListBatchesRequest,
     StartBatchRequest, StopBatchRequest, UpdateBatchRequest,
 };
 use tonic::metadata::AsciiMetadataValue;
@@ -18,16 +22,11 @@ use translator_common::{CallerSecret, Upstream, UpstreamError};
 use crate::config::Mode;
 use crate::envelope::SoapRequest;
 use crate::exception::{ExceptionInfo, Failure};
-use crate::mapping::{batch_to_create, batch_update, state_from_wire};
+use crate::mapping::{batch_to_create, batch_update};
 use crate::model::{BatchTaskInfo, BatchTaskInfoInput, BatchTaskState};
 use crate::operation::Operation;
 use crate::writer::{OperationResult, Reply};
 
-/// Page size used when a list operation pages through `ListBatches`.
-const LIST_PAGE_SIZE: i32 = 1000;
-/// Most pages one list operation reads: SOAP lists are not paged, so an unbounded
-/// tenant could otherwise make one call read everything.
-const MAX_LIST_PAGES: usize = 10;
 /// W3C trace context headers passed on to the service as metadata.
 const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
 
@@ -123,7 +122,7 @@ impl<'a> Caller<'a> {
             Operation::DeleteBatchTasks { ids } => self.delete(ids).await,
             Operation::GetBatchTaskInfo { id } => {
                 let info = self.get(*id).await?;
-                Ok(Reply::ok(OperationResult::Info(info)))
+                Ok(Reply::ok(OperationResult::Info(Box::new(info))))
             }
             Operation::GetBatchTaskInfosByAssociates { associate_ids } => {
                 self.list(owners(associate_ids), None, BatchTaskState::All)
@@ -156,7 +155,7 @@ impl<'a> Caller<'a> {
             Operation::UpdateBatchTask { info } => {
                 let info = info.as_ref().ok_or(Failure::BatchTaskInfoMissing)?;
                 let updated = self.update(info).await?;
-                Ok(Reply::ok(OperationResult::Info(updated)))
+                Ok(Reply::ok(OperationResult::Info(Box::new(updated))))
             }
         }
     }
@@ -221,101 +220,6 @@ impl<'a> Caller<'a> {
             .map_err(UpstreamError::from)?
             .into_inner();
         BatchTaskInfo::try_from(&batch).map_err(Failure::Unrepresentable)
-    }
-
-    /// The `GetBatchTaskInfosBy*` family. `owners`: `None` when the client named
-    /// associates but none can exist; `Some(empty)` for "any owner". `name`: `None` for
-    /// no name filter; `Some(None)` or `Some(Some(""))` for a nil or empty name, which no
-    /// batch task has. `All` means no state filter; `Unknown` matches no task.
-    async fn list(
-        &self,
-        owners: Option<Vec<i64>>,
-        name: Option<Option<&str>>,
-        state: BatchTaskState,
-    ) -> Result<Reply, Failure> {
-        let states = match state {
-            BatchTaskState::All => Vec::new(),
-            other => match state_from_wire(other) {
-                Some(state) => vec![state as i32],
-                None => return self.empty_list().await,
-            },
-        };
-        let (name, name_match) = match name {
-            None => (String::new(), NameMatch::Unspecified),
-            Some(None | Some("")) => return self.empty_list().await,
-            Some(Some(name)) => (name.to_owned(), NameMatch::Exact),
-        };
-        let Some(owner_ids) = owners else {
-            return self.empty_list().await;
-        };
-        let filter = ListBatchesRequest {
-            page_size: LIST_PAGE_SIZE,
-            states,
-            name,
-            name_match: name_match as i32,
-            owner_ids,
-            ..ListBatchesRequest::default()
-        };
-        self.page_through(filter).await
-    }
-
-    async fn empty_list(&self) -> Result<Reply, Failure> {
-        self.check_credential().await?;
-        Ok(Reply::ok(OperationResult::Infos(Vec::new())))
-    }
-
-    async fn page_through(&self, filter: ListBatchesRequest) -> Result<Reply, Failure> {
-        let mut infos = Vec::new();
-        let mut omitted = 0usize;
-        let mut page_token = String::new();
-        let mut total_size = 0i64;
-        let mut truncated = false;
-        for page_number in 1..=MAX_LIST_PAGES {
-            let request = ListBatchesRequest {
-                page_token: std::mem::take(&mut page_token),
-                ..filter.clone()
-            };
-            let page = self
-                .upstream
-                .client()
-                .list_batches(self.request(request))
-                .await
-                .map_err(UpstreamError::from)?
-                .into_inner();
-            total_size = page.total_size;
-            for batch in &page.batches {
-                match BatchTaskInfo::try_from(batch) {
-                    Ok(info) => infos.push(info),
-                    Err(error) => {
-                        omitted += 1;
-                        tracing::warn!(batch.id = batch.id, "{error}; left out of the SOAP list");
-                    }
-                }
-            }
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            if page_number == MAX_LIST_PAGES {
-                truncated = true;
-                break;
-            }
-            page_token = page.next_page_token;
-        }
-        let mut reply = Reply::ok(OperationResult::Infos(infos));
-        if truncated {
-            reply
-                .extra_info
-                .push(("ResultTruncated".into(), "true".into()));
-            reply
-                .extra_info
-                .push(("TotalSize".into(), total_size.to_string()));
-        }
-        if omitted > 0 {
-            reply
-                .extra_info
-                .push(("OmittedBatchTasks".into(), omitted.to_string()));
-        }
-        Ok(reply)
     }
 
     /// StartBatchJob: an existing task (positive `Id`) is queued with `StartBatch`; a
@@ -401,16 +305,4 @@ impl<'a> Caller<'a> {
             .into_inner();
         BatchTaskInfo::try_from(&batch).map_err(Failure::Unrepresentable)
     }
-}
-
-/// The owner filter for a list of associate ids: negative ids name nobody (0 is the
-/// owner of system tasks). `None` when the client named associates and none can exist,
-/// or named none at all (SuperOffice then finds nothing, not everything).
-fn owners(associate_ids: &[i32]) -> Option<Vec<i64>> {
-    let owners: Vec<i64> = associate_ids
-        .iter()
-        .filter(|id| **id >= 0)
-        .map(|id| i64::from(*id))
-        .collect();
-    (!owners.is_empty()).then_some(owners)
 }
