@@ -224,7 +224,6 @@ impl StopAllResponse {
 pub(crate) struct SearchJson {
     /// The Search API parameters as they were added (`q`, `location`, ...).
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub(crate) parameters: Map<String, Value>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub(crate) custom_id: String,

@@ -51,9 +51,10 @@ pub(crate) struct BatchSettings {
 #[schema(example = json!({"q": "mcdonalds", "location": "United States", "custom_id": "MyCustomID_001"}))]
 pub(crate) struct NewSearch {
     /// Echoed back when the searches are listed.
+    #[schema(required = false)]
     pub(crate) custom_id: String,
     /// Every other field of the search object (`q`, `location`, `search_type`, ...).
-    #[schema(value_type = Object)]
+    #[serde(flatten)]
     pub(crate) parameters: Map<String, Value>,
 }
 
@@ -61,9 +62,11 @@ pub(crate) struct NewSearch {
 /// both. A bare JSON array is a list of searches, as the SerpWow docs' prose allows.
 #[derive(Debug, Default, Clone, PartialEq, ToSchema)]
 pub(crate) struct BatchUpdate {
-    #[schema(inline)]
+    /// The settings sit at the top level of the body, beside `searches`.
+    #[serde(flatten)]
     pub(crate) settings: BatchSettings,
     /// Up to 1000 searches per call.
+    #[schema(required = false)]
     pub(crate) searches: Vec<NewSearch>,
 }
 
