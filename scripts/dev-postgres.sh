@@ -4,6 +4,7 @@
 #   scripts/dev-postgres.sh start   # start it if needed; prints its URL on stdout
 #   scripts/dev-postgres.sh stop
 #   scripts/dev-postgres.sh url
+#   scripts/dev-postgres.sh database NAME   # start, create NAME if missing, print its URL
 #
 # Data lives in .dev/pg of the checkout (or, when the checkout is unreadable for the
 # `postgres` user that root must run the server as, in /var/tmp). The server listens
@@ -86,8 +87,15 @@ case "$action" in
         fi
         echo "$url"
         ;;
+    database)
+        name=${2:?usage: $0 database NAME}
+        "$0" start >/dev/null
+        exists=$("$bindir/psql" "$url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$name'")
+        [ "$exists" = 1 ] || "$bindir/psql" "$url" -qc "CREATE DATABASE \"$name\"" >&2
+        echo "${url%/postgres}/$name"
+        ;;
     *)
-        echo "usage: $0 start|stop|url" >&2
+        echo "usage: $0 start|stop|url|database NAME" >&2
         exit 2
         ;;
 esac

@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::grpc::DEFAULT_MAX_DELETE_IDS;
-use crate::logging::LogFormat;
 use crate::storage::PoolSettings;
 
 const DEFAULT_GRPC_LISTEN_ADDR: &str = "0.0.0.0:50051";
+const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9090";
 const DEFAULT_POOL_SIZE: u32 = 16;
 const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 2_000;
 const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 2_000;
@@ -138,9 +138,11 @@ pub struct ServeArgs {
     /// Seconds in-flight calls may take to finish after SIGTERM.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECONDS)]
     pub shutdown_grace_seconds: u64,
-    /// Log line format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: LogFormat,
+    /// Address of the Prometheus `/metrics` endpoint.
+    #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = DEFAULT_METRICS_LISTEN_ADDR)]
+    pub metrics_listen_addr: SocketAddr,
+    #[command(flatten)]
+    pub telemetry: telemetry::TelemetryArgs,
 }
 
 impl ServeArgs {

@@ -5,9 +5,10 @@
 //! - [`storage`]: every SQL statement; knows nothing about gRPC.
 //! - [`grpc`]: handlers, proto conversion, the error map, the server.
 //! - [`config`]: the command line and environment.
+//! - [`metrics`]: the service's own Prometheus metrics.
 
 pub mod config;
 pub mod domain;
 pub mod grpc;
-pub mod logging;
+pub mod metrics;
 pub mod storage;

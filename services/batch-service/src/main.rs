@@ -9,28 +9,34 @@ use anyhow::Context as _;
 use batch_service::config::{AdminCommand, Cli, Command, SecretKind, ServeArgs};
 use batch_service::domain::SecretHash;
 use batch_service::grpc::{Authenticator, BatchApi, Limits, ServerOptions, serve};
-use batch_service::logging::{self, LogFormat};
 use batch_service::storage::admin::{self, CredentialKind};
 use batch_service::storage::{AsyncPgConnection, TenantId, build_pool, migrations, seed};
 use clap::Parser as _;
 use diesel_async::AsyncConnection as _;
+use telemetry::{LogFormat, TelemetryArgs};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let format = match &cli.command {
-        Some(Command::Serve(args)) => args.log_format,
-        None => cli.serve.log_format,
-        Some(_) => LogFormat::Text,
+    let telemetry_args = match &cli.command {
+        Some(Command::Serve(args)) => args.telemetry.clone(),
+        None => cli.serve.telemetry.clone(),
+        Some(_) => TelemetryArgs {
+            log_format: LogFormat::Text,
+            otlp_endpoint: None,
+            otel_service_name: None,
+        },
     };
-    logging::init(format);
-    match run(cli).await {
+    let telemetry = telemetry::init(&telemetry_args, "batch-service");
+    let code = match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown();
+    code
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -61,7 +67,13 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
         .database_url
         .clone()
         .context("DATABASE_URL (or --database-url) is required to serve")?;
-    let pool = build_pool(&database_url, args.pool_settings());
+    let settings = args.pool_settings();
+    let pool = build_pool(&database_url, settings);
+    batch_service::metrics::watch_pool(pool.clone(), settings.max_size);
+    let (metrics_stop, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics = tokio::spawn(telemetry::metrics::serve(args.metrics_listen_addr, async {
+        let _ = metrics_stopped.await;
+    }));
     let auth = Arc::new(Authenticator::new(
         pool.clone(),
         Duration::from_millis(args.auth_cache_ttl_ms),
@@ -80,7 +92,12 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServerOptions {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
     };
-    serve(listener, api, options, shutdown_signal()).await?;
+    let served = serve(listener, api, options, shutdown_signal()).await;
+    let _ = metrics_stop.send(());
+    if let Ok(Err(error)) = metrics.await {
+        tracing::warn!(%error, "the metrics endpoint failed");
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

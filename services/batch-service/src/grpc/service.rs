@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::items::{item_to_proto, new_items};
 use super::paging;
 use crate::domain::{BatchId, BatchState, TextLimits};
+use crate::metrics::DeleteOutcome as DeleteMetric;
 use crate::storage::batches::UpdateOutcome;
 use crate::storage::delete::{DeleteOutcome, DeleteRequest};
 use crate::storage::items::ItemsOutcome;
@@ -279,7 +280,22 @@ impl BatchService for BatchApi {
         request: Request<pb::DeleteBatchesRequest>,
     ) -> RpcResult<pb::DeleteBatchesResponse> {
         let (ctx, req) = self.accept(request).await?;
-        respond(self.delete(ctx, req).await)
+        let door = ctx.door;
+        let result = self.delete(ctx, req).await;
+        let (outcome, deleted) = match &result {
+            Ok(response) => (DeleteMetric::Deleted, response.deleted_ids.len()),
+            Err(ApiError::Running(_)) => (DeleteMetric::Running, 0),
+            Err(ApiError::NotFound { .. }) => (DeleteMetric::Missing, 0),
+            Err(ApiError::InvalidArgument(_)) => (DeleteMetric::Invalid, 0),
+            Err(
+                ApiError::WrongState { .. }
+                | ApiError::Unauthenticated(_)
+                | ApiError::Unavailable(_)
+                | ApiError::Internal(_),
+            ) => (DeleteMetric::Failed, 0),
+        };
+        crate::metrics::record_delete(door, outcome, deleted);
+        respond(result)
     }
 
     async fn start_batch(&self, request: Request<pb::StartBatchRequest>) -> RpcResult<pb::Batch> {

@@ -8,6 +8,7 @@ use super::{Caller, TenantId};
 use crate::domain::SecretHash;
 
 /// The live (not revoked) credential with this secret, if any.
+#[tracing::instrument(name = "SELECT credentials", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "credentials"))]
 pub async fn find_caller(
     conn: &mut AsyncPgConnection,
     secret: &SecretHash,
@@ -28,6 +29,7 @@ pub async fn find_caller(
 }
 
 /// Whether this application token is registered, and not revoked, for the tenant.
+#[tracing::instrument(name = "SELECT application_tokens", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "application_tokens"))]
 pub async fn application_token_is_valid(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,

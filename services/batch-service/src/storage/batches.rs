@@ -13,6 +13,7 @@ use crate::domain::{
 };
 
 /// Inserts a batch, already QUEUED when `start` is set (SOAP `StartBatchJob`).
+#[tracing::instrument(name = "INSERT batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "INSERT", db.collection.name = "batches"))]
 pub async fn create(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -32,6 +33,7 @@ pub async fn create(
 }
 
 /// One batch of the tenant; `None` also for another tenant's batch.
+#[tracing::instrument(name = "SELECT batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn find(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -47,6 +49,7 @@ pub async fn find(
 }
 
 /// One page of the tenant's batches and the number matching the filters.
+#[tracing::instrument(name = "SELECT batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "batches"))]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -174,6 +177,7 @@ pub enum UpdateOutcome {
 }
 
 /// Applies a patch under a row lock, so the rules see the state the change applies to.
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = patch.id.get()))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,

@@ -37,6 +37,7 @@ pub enum DeleteOutcome {
 }
 
 /// Runs the delete as one statement.
+#[tracing::instrument(name = "DELETE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "DELETE", db.collection.name = "batches", batch.count = request.ids.len()))]
 pub async fn delete_batches(
     conn: &mut AsyncPgConnection,
     caller: Caller,

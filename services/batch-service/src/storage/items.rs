@@ -64,6 +64,7 @@ async fn adjust_count(
 }
 
 /// Adds items; returns them with the batch as it is afterwards.
+#[tracing::instrument(name = "INSERT batch_items", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "INSERT", db.collection.name = "batch_items", batch.id = id.get()))]
 pub async fn add(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -97,6 +98,7 @@ pub async fn add(
 
 /// One page of a batch's items, optionally only those matching `query`, and the
 /// number of matching items. `None` when the batch does not exist for the tenant.
+#[tracing::instrument(name = "SELECT batch_items", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "batch_items", batch.id = id.get()))]
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -137,6 +139,7 @@ pub async fn list(
 }
 
 /// Deletes the listed items of a batch, all of them or none.
+#[tracing::instrument(name = "DELETE batch_items", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "DELETE", db.collection.name = "batch_items", batch.id = id.get()))]
 pub async fn delete(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -180,6 +183,7 @@ pub async fn delete(
 }
 
 /// Deletes every item of a batch; returns how many there were.
+#[tracing::instrument(name = "DELETE batch_items", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "DELETE", db.collection.name = "batch_items", batch.id = id.get()))]
 pub async fn clear(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,

@@ -35,6 +35,7 @@ async fn explain_refusal(
 }
 
 /// Queues a run of a NEW, SUCCEEDED or FAILED batch.
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn start(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -66,6 +67,7 @@ pub async fn start(
 pub const STOPPED_RESULT: &str = "stopped";
 
 /// Stops a QUEUED or RUNNING batch: it becomes FAILED with result "stopped".
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn stop(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -84,6 +86,7 @@ pub async fn stop(
 }
 
 /// Stops every QUEUED or RUNNING batch of the tenant; returns the stopped ids.
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches"))]
 pub async fn stop_all(conn: &mut AsyncPgConnection, tenant: TenantId) -> QueryResult<Vec<i64>> {
     conn.transaction(async |conn| {
         let stopped = stop_where(conn, tenant, None).await?;
@@ -142,6 +145,7 @@ async fn close_runs(
 /// Marks the tenant's next QUEUED batch (highest priority, then longest queued) as
 /// RUNNING and records the run. Rows locked by a concurrent delete or claim are
 /// skipped, so claimers never wait on each other.
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches"))]
 pub async fn claim_next(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -189,6 +193,7 @@ pub async fn claim_next(
 }
 
 /// Records the progress of a RUNNING batch.
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn report_progress(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
@@ -218,6 +223,7 @@ pub async fn report_progress(
 }
 
 /// Ends the run of a RUNNING batch as SUCCEEDED or FAILED (the caller checks which).
+#[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,

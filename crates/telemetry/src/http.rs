@@ -1,0 +1,66 @@
+//! The HTTP server span and metrics of the translators, as axum middleware.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use crate::metrics::{HttpLabels, RouteLabels, metrics};
+use crate::propagation::adopt_parent;
+
+/// Set as a response extension by a handler whose route says too little (one SOAP
+/// endpoint serves eleven operations): metrics and the span name use it instead.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationLabel(pub &'static str);
+
+/// `axum::middleware::from_fn(trace_http)`: one server span per request, continuing
+/// the caller's `traceparent`, named `METHOD route` (OpenTelemetry HTTP conventions),
+/// and the request counted and timed. The query string is never recorded: it holds
+/// `api_key`.
+pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let span = tracing::info_span!(
+        "http.server",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        http.request.method = %method,
+        http.route = %route,
+        url.path = %request.uri().path(),
+        http.response.status_code = Empty,
+        soap.operation = Empty,
+        trace_id = Empty,
+    );
+    adopt_parent(&span, request.headers());
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    span.record("http.response.status_code", status);
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
+    let route = match response.extensions().get::<OperationLabel>() {
+        Some(OperationLabel(operation)) => {
+            span.record("soap.operation", *operation);
+            span.record("otel.name", format!("{method} {route} {operation}"));
+            (*operation).to_owned()
+        }
+        None => route,
+    };
+    let m = metrics();
+    m.http_requests
+        .get_or_create(&HttpLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    m.http_duration
+        .get_or_create(&RouteLabels { method, route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,138 @@
+//! Installing logging and tracing for a binary.
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::{EnvFilter, Layer as _, fmt, prelude::*};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event, with the span fields (`trace_id`) before it.
+    Text,
+    /// One JSON object per line, with the current span's fields (`trace_id`) in `span`.
+    Json,
+}
+
+/// Telemetry settings shared by the three binaries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TelemetryArgs {
+    /// Log line format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// OTLP/gRPC endpoint that receives traces, e.g. http://otel-collector:4317.
+    /// Unset: nothing is exported (trace ids are still made and propagated).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// Service name on exported traces; defaults to the binary's name.
+    #[arg(long, env = "OTEL_SERVICE_NAME")]
+    pub otel_service_name: Option<String>,
+}
+
+/// Flushes and stops the exporter when dropped (or on [`TelemetryGuard::shutdown`]).
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl TelemetryGuard {
+    /// Exports what is still buffered, then stops exporting.
+    pub fn shutdown(mut self) {
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("telemetry: exporting the last spans failed: {error}");
+        }
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Installs the global subscriber: logs filtered by `RUST_LOG` (default `info`), and
+/// OpenTelemetry spans. Call it inside the Tokio runtime (the exporter needs one).
+/// A second call (tests) keeps the first subscriber and returns an inert guard.
+pub fn init(args: &TelemetryArgs, default_service_name: &str) -> TelemetryGuard {
+    let service_name = args
+        .otel_service_name
+        .clone()
+        .unwrap_or_else(|| default_service_name.to_owned());
+    let mut builder = SdkTracerProvider::builder().with_resource(
+        Resource::builder()
+            .with_service_name(service_name.clone())
+            .build(),
+    );
+    let mut exporter_error = None;
+    let exporting = match &args.otlp_endpoint {
+        Some(endpoint) => match opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .build()
+        {
+            Ok(exporter) => {
+                builder = builder.with_batch_exporter(exporter);
+                true
+            }
+            Err(error) => {
+                exporter_error = Some(error.to_string());
+                false
+            }
+        },
+        None => false,
+    };
+    // Without an exporter, spans still get ids (for propagation and log lines) but are
+    // not recorded, which keeps them cheap.
+    let sampler = if exporting {
+        Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+    } else {
+        Sampler::ParentBased(Box::new(Sampler::AlwaysOff))
+    };
+    let provider = builder.with_sampler(sampler).build();
+    let tracer = provider.tracer(service_name);
+
+    // The exporter speaks gRPC itself; its own HTTP/2 work must not become spans.
+    let otel_filter = Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("h2", LevelFilter::OFF)
+        .with_target("hyper", LevelFilter::OFF)
+        .with_target("hyper_util", LevelFilter::OFF)
+        .with_target("tonic", LevelFilter::OFF)
+        .with_target("tower", LevelFilter::OFF)
+        .with_target("opentelemetry", LevelFilter::OFF)
+        .with_target("opentelemetry_sdk", LevelFilter::OFF)
+        .with_target("opentelemetry_otlp", LevelFilter::OFF);
+    let otel_layer = tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_filter(otel_filter);
+    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let log_layer = match args.log_format {
+        LogFormat::Text => fmt::layer().boxed(),
+        LogFormat::Json => fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+    };
+    let installed = tracing_subscriber::registry()
+        .with(otel_layer)
+        .with(log_layer.with_filter(log_filter))
+        .try_init()
+        .is_ok();
+    if let Some(error) = exporter_error {
+        tracing::error!(%error, "cannot build the OTLP exporter; traces are not exported");
+    }
+    TelemetryGuard {
+        provider: installed.then_some(provider),
+    }
+}

@@ -1,0 +1,18 @@
+//! Telemetry for the three binaries, in one place: one trace per request across every
+//! hop, Prometheus metrics, and log lines that carry the trace id.
+//!
+//! - [`init`] installs logging and tracing (and the OTLP exporter when
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set) and returns a guard that flushes on shutdown.
+//! - [`http::trace_http`]: axum middleware for the translators' HTTP server spans.
+//! - [`grpc::GrpcServerLayer`] / [`grpc::GrpcClientLayer`]: tower layers for the gRPC
+//!   server and client spans, which also carry the W3C context across the hop.
+//! - [`metrics`]: the metric families and the `/metrics` endpoint.
+
+pub mod grpc;
+pub mod http;
+mod init;
+pub mod metrics;
+mod propagation;
+
+pub use init::{LogFormat, TelemetryArgs, TelemetryGuard, init};
+pub use propagation::{current_trace_id, parent_from_headers};

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: every test of the workspace. Database tests need a PostgreSQL server:
+# TEST_DATABASE_URL if set, else the private one of scripts/dev-postgres.sh (each test
+# then makes its own database on it from a migrated template).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+    TEST_DATABASE_URL=$(scripts/dev-postgres.sh start)
+fi
+export TEST_DATABASE_URL
+
+# The SOAP door is checked with a real SOAP toolkit (Python zeep) in a local venv.
+if [ -x translators/soap/tests/toolkit/setup.sh ]; then
+    translators/soap/tests/toolkit/setup.sh
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --no-fail-fast "$@"
+    # nextest does not run doctests.
+    cargo test --workspace --locked --doc "$@"
+else
+    cargo test --workspace --locked --no-fail-fast "$@"
+fi
