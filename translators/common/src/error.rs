@@ -110,13 +110,11 @@ impl From<tonic::Status> for UpstreamError {
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => {
                 Self::Unavailable { message }
             }
-            Code::Ok
-            | Code::Unknown
-            | Code::Unimplemented
-            | Code::Internal
-            | Code::DataLoss => Self::Internal {
-                message: format!("{:?}: {message}", status.code()),
-            },
+            Code::Ok | Code::Unknown | Code::Unimplemented | Code::Internal | Code::DataLoss => {
+                Self::Internal {
+                    message: format!("{:?}: {message}", status.code()),
+                }
+            }
         }
     }
 }

@@ -17,6 +17,9 @@ async fn readyz(State(upstream): State<Upstream>) -> (StatusCode, &'static str) 
     if upstream.is_ready().await {
         (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "batch-service is not reachable")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "batch-service is not reachable",
+        )
     }
 }

@@ -91,7 +91,10 @@ impl Upstream {
         if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", caller.expose())) {
             metadata.insert(metadata::AUTHORIZATION, value);
         }
-        metadata.insert(metadata::DOOR, MetadataValue::from_static(self.door.as_str()));
+        metadata.insert(
+            metadata::DOOR,
+            MetadataValue::from_static(self.door.as_str()),
+        );
         request
     }
 
