@@ -31,8 +31,10 @@ pub struct Config {
     /// HTTP address the SOAP door listens on.
     #[arg(long, env = "SOAP_LISTEN_ADDR", default_value = DEFAULT_LISTEN_ADDR)]
     pub listen: SocketAddr,
+    /// How to reach batch-service.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+    /// Everything else.
     #[command(flatten)]
     pub app: AppConfig,
 }

@@ -26,8 +26,11 @@ const MAX_QUOTED_LEN: usize = 128;
 /// Bounds on the shape of a request, checked while it streams by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Deepest element nesting, the Envelope counting as 1.
     pub max_depth: usize,
+    /// Most elements in one request.
     pub max_elements: usize,
+    /// Most items in one `ArrayOfint` (`BatchTaskIds`, `AssociateIds`).
     pub max_array_items: usize,
 }
 

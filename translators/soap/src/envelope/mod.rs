@@ -31,7 +31,9 @@ pub const ACTION_PREFIX: &str = "http://www.superoffice.net/ws/crm/NetServer/Ser
 /// The SOAP version of a message; a response is always written in the request's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SoapVersion {
+    /// `http://schemas.xmlsoap.org/soap/envelope/`, `text/xml`.
     Soap11,
+    /// `http://www.w3.org/2003/05/soap-envelope`, `application/soap+xml`.
     Soap12,
 }
 
@@ -78,6 +80,8 @@ impl std::fmt::Debug for SoapHeaders {
 pub struct SoapRequest {
     /// Decided by the envelope namespace.
     pub version: SoapVersion,
+    /// The credentials the call carries.
     pub headers: SoapHeaders,
+    /// The operation and its arguments.
     pub operation: Operation,
 }

@@ -13,7 +13,9 @@ use crate::operation::{OperationName, read_operation};
 /// the envelope got far enough to tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadFailure {
+    /// The envelope's version, when the root element was a SOAP Envelope.
     pub version: Option<SoapVersion>,
+    /// What is wrong.
     pub error: ReadError,
 }
 

@@ -252,3 +252,62 @@ fn a_byte_order_mark_is_fine() {
     let xml = format!("\u{FEFF}{}", envelope!("soap11_delete_batch_tasks.xml"));
     assert!(read(&xml, None).is_ok());
 }
+
+/// Every prefix of real envelopes is either a request or a clean error: never a panic.
+#[test]
+fn every_truncation_is_an_error_not_a_panic() {
+    for xml in [
+        envelope!("seed_delete_batch_tasks_request.xml"),
+        envelope!("soap11_update_batch_task.xml"),
+        envelope!("soap11_php_prefixed_header.xml"),
+    ] {
+        let bytes = xml.as_bytes();
+        let complete = xml.trim_end().len();
+        for end in 0..bytes.len() {
+            let result = read_request(&bytes[..end], None, Limits::default());
+            if end < complete {
+                assert!(result.is_err(), "a prefix of {end} bytes was accepted");
+            }
+        }
+    }
+}
+
+/// Deterministic byte mutations of real envelopes (a poor man's fuzzer): the reader
+/// must answer each, quickly, without panicking.
+#[test]
+fn mutated_envelopes_never_panic() {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        // xorshift64*
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    let specials = b"<>&;/=\"'#x:! \n\xC3\xFF0123456789-+";
+    for xml in [
+        envelope!("seed_delete_batch_tasks_request.xml"),
+        envelope!("soap11_start_batch_job_new.xml"),
+        envelope!("soap12_unqualified_items.xml"),
+    ] {
+        for _ in 0..3_000 {
+            let mut bytes = xml.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[at] = specials[(next() as usize) % specials.len()],
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => {
+                        let len = 1 + (next() as usize) % 16;
+                        let end = (at + len).min(bytes.len());
+                        let chunk = bytes[at..end].to_vec();
+                        bytes.splice(at..at, chunk);
+                    }
+                }
+            }
+            let _ = read_request(&bytes, None, Limits::default());
+        }
+    }
+}
