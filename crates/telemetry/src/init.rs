@@ -1,5 +1,7 @@
 //! Installing logging and tracing for a binary.
 
+use std::io::IsTerminal as _;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
@@ -115,9 +117,16 @@ pub fn init(args: &TelemetryArgs, default_service_name: &str) -> TelemetryGuard 
         .with_tracer(tracer)
         .with_filter(otel_filter);
     let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // stderr, so stdout stays for what a command prints (admin secrets); colours only
+    // for a person at a terminal, not in collected container logs.
+    let ansi = std::io::stderr().is_terminal();
     let log_layer = match args.log_format {
-        LogFormat::Text => fmt::layer().boxed(),
+        LogFormat::Text => fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .boxed(),
         LogFormat::Json => fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
             .with_current_span(true)

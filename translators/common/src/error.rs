@@ -10,6 +10,40 @@ pub struct Violation {
     /// What the problem is about: a field path or a resource id.
     pub subject: String,
     pub description: String,
+    /// The precondition that failed (`RUNNING`, `STATE`); empty for field violations.
+    pub kind: String,
+}
+
+/// What kind of thing the service could not find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceKind {
+    Batch,
+    /// An item (search) inside a batch.
+    Item,
+    /// A resource type this translator does not know.
+    Other(String),
+}
+
+/// One resource the service could not find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub kind: ResourceKind,
+    /// Its id, as the service wrote it.
+    pub id: String,
+}
+
+impl Missing {
+    fn from_resource_info(info: tonic_types::ResourceInfo) -> Self {
+        let kind = match info.resource_type.as_str() {
+            "batch.v1.Batch" => ResourceKind::Batch,
+            "batch.v1.BatchItem" => ResourceKind::Item,
+            other => ResourceKind::Other(other.to_owned()),
+        };
+        Self {
+            kind,
+            id: info.resource_name,
+        }
+    }
 }
 
 /// A failed call to `batch-service`, one variant per kind of answer a door must tell
@@ -22,11 +56,12 @@ pub enum UpstreamError {
         message: String,
         violations: Vec<Violation>,
     },
-    /// NOT_FOUND; `missing` lists the ids the service could not find.
+    /// NOT_FOUND; `missing` lists what the service could not find (from
+    /// `google.rpc.ResourceInfo` details).
     #[error("not found: {message}")]
     NotFound {
         message: String,
-        missing: Vec<String>,
+        missing: Vec<Missing>,
     },
     /// FAILED_PRECONDITION or ABORTED (e.g. a running batch); `violations` come from
     /// `google.rpc.PreconditionFailure`, their subjects are the batch ids.
@@ -71,6 +106,7 @@ impl From<tonic::Status> for UpstreamError {
                             .map(|v| Violation {
                                 subject: v.field.clone(),
                                 description: v.description.clone(),
+                                kind: String::new(),
                             })
                             .collect()
                     })
@@ -83,7 +119,7 @@ impl From<tonic::Status> for UpstreamError {
                     .get_error_details_vec()
                     .into_iter()
                     .filter_map(|detail| match detail {
-                        ErrorDetail::ResourceInfo(info) => Some(info.resource_name),
+                        ErrorDetail::ResourceInfo(info) => Some(Missing::from_resource_info(info)),
                         _ => None,
                     })
                     .collect(),
@@ -98,6 +134,7 @@ impl From<tonic::Status> for UpstreamError {
                             .map(|v| Violation {
                                 subject: v.subject.clone(),
                                 description: v.description.clone(),
+                                kind: v.r#type.clone(),
                             })
                             .collect()
                     })
@@ -122,7 +159,7 @@ impl From<tonic::Status> for UpstreamError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tonic_types::{ErrorDetails, StatusExt};
+    use tonic_types::{ErrorDetail, ErrorDetails, StatusExt};
 
     #[test]
     fn precondition_details_name_the_running_ids() {
@@ -135,6 +172,42 @@ mod tests {
             panic!("wrong variant");
         };
         assert_eq!(violations[0].subject, "7");
+        assert_eq!(violations[0].kind, "RUNNING");
+    }
+
+    #[test]
+    fn not_found_details_say_what_is_missing() {
+        let details = vec![
+            ErrorDetail::from(tonic_types::ResourceInfo::new(
+                "batch.v1.Batch",
+                "5",
+                "",
+                "",
+            )),
+            ErrorDetail::from(tonic_types::ResourceInfo::new(
+                "batch.v1.BatchItem",
+                "8",
+                "",
+                "",
+            )),
+        ];
+        let status = tonic::Status::with_error_details_vec(Code::NotFound, "gone", details);
+        let UpstreamError::NotFound { missing, .. } = UpstreamError::from(status) else {
+            panic!("wrong variant");
+        };
+        assert_eq!(
+            missing,
+            vec![
+                Missing {
+                    kind: ResourceKind::Batch,
+                    id: "5".into()
+                },
+                Missing {
+                    kind: ResourceKind::Item,
+                    id: "8".into()
+                },
+            ]
+        );
     }
 
     #[test]

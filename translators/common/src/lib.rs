@@ -8,11 +8,13 @@
 mod credential;
 mod error;
 mod health;
+mod serve;
 mod shutdown;
 mod upstream;
 
 pub use credential::{CallerSecret, CredentialError};
-pub use error::{UpstreamError, Violation};
+pub use error::{Missing, ResourceKind, UpstreamError, Violation};
 pub use health::health_routes;
+pub use serve::{Listeners, serve_translator};
 pub use shutdown::shutdown_signal;
-pub use upstream::{Door, Upstream, UpstreamArgs};
+pub use upstream::{Door, TracedChannel, Upstream, UpstreamArgs};

@@ -1,5 +1,7 @@
 //! The persistent gRPC channel from a translator to `batch-service`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use batch_proto::metadata;
@@ -8,6 +10,7 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+use tower::Layer as _;
 
 use crate::CallerSecret;
 
@@ -49,6 +52,9 @@ impl Door {
     }
 }
 
+/// The channel with a client span per call, whose context travels in `traceparent`.
+pub type TracedChannel = telemetry::grpc::GrpcClient<Channel>;
+
 /// One lazily connected HTTP/2 channel, shared by every request of the translator.
 /// tonic reconnects by itself after the service restarts; cloning is cheap.
 #[derive(Debug, Clone)]
@@ -56,6 +62,8 @@ pub struct Upstream {
     channel: Channel,
     timeout: Duration,
     door: Door,
+    /// Set once shutdown begins, so `/readyz` turns the pod away from new traffic.
+    draining: Arc<AtomicBool>,
 }
 
 impl Upstream {
@@ -74,12 +82,18 @@ impl Upstream {
             channel,
             timeout,
             door,
+            draining: Arc::new(AtomicBool::new(false)),
         })
     }
 
     /// A client on the shared channel.
-    pub fn client(&self) -> BatchServiceClient<Channel> {
-        BatchServiceClient::new(self.channel.clone())
+    pub fn client(&self) -> BatchServiceClient<TracedChannel> {
+        BatchServiceClient::new(telemetry::grpc::GrpcClientLayer.layer(self.channel.clone()))
+    }
+
+    /// From now on the translator reports not ready.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
     }
 
     /// Wraps `message` with the caller's credential, the door and the deadline.
@@ -98,9 +112,12 @@ impl Upstream {
         request
     }
 
-    /// Whether the service answers its gRPC health check with SERVING, within a short
-    /// deadline.
+    /// Whether the translator takes traffic: not draining, and the service answers its
+    /// gRPC health check with SERVING within a short deadline.
     pub async fn is_ready(&self) -> bool {
+        if self.draining.load(Ordering::Relaxed) {
+            return false;
+        }
         let mut health = HealthClient::new(self.channel.clone());
         let mut request = tonic::Request::new(HealthCheckRequest {
             service: String::new(),

@@ -8,20 +8,13 @@ use translator_common::UpstreamArgs;
 
 /// Where the door listens by default: every interface, the contract's REST port.
 const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:8080";
+/// Where the metrics endpoint listens by default (the service uses 9090, SOAP 9092).
+const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9091";
 /// Largest request body by default: 1 MiB, far above 1000 searches of typical size.
 const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Longest a request may take by default, in milliseconds: above the upstream deadline
 /// (5 s by default), so that a slow service is reported as such first.
 const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
 
 /// The REST translator's configuration.
 #[derive(Debug, Clone, Parser)]
@@ -47,9 +40,13 @@ pub struct Config {
     #[arg(long, env = "REST_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS)]
     pub request_timeout_ms: u64,
 
-    /// Log format. The level is set with RUST_LOG (default `info`).
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    /// Address of the Prometheus `/metrics` endpoint.
+    #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = DEFAULT_METRICS_LISTEN_ADDR)]
+    pub metrics_listen: SocketAddr,
+
+    /// Logs (`LOG_FORMAT`, `RUST_LOG`) and trace export (`OTEL_*`).
+    #[command(flatten)]
+    pub telemetry: telemetry::TelemetryArgs,
 }
 
 impl Config {

@@ -10,7 +10,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use batch_proto::tonic;
-use translator_common::{UpstreamError, Violation};
+use translator_common::{Missing, ResourceKind, UpstreamError, Violation};
 
 use crate::ids::SearchId;
 use crate::json::Message;
@@ -182,7 +182,7 @@ fn upstream_status(failure: &UpstreamFailure) -> (StatusCode, String) {
         } => (StatusCode::BAD_REQUEST, describe(message, violations)),
         UpstreamError::NotFound { message, missing } => (
             StatusCode::NOT_FOUND,
-            match (&failure.batch_id, missing_search(failure, message, missing)) {
+            match (&failure.batch_id, missing_search(failure, missing)) {
                 (_, Some(search_id)) => search_not_found(&search_id),
                 (Some(batch_id), None) => batch_not_found(batch_id),
                 (None, None) => message.clone(),
@@ -241,26 +241,18 @@ fn join_subjects(violations: &[Violation]) -> String {
 }
 
 /// Which requested search a NOT_FOUND names, if any: a search delete can miss the
-/// batch or one of its searches. The service names each missing id in a ResourceInfo
-/// and says which kind in its message (`item not found: 8`, `batch not found: 5`);
-/// resource names may also carry the kind (`batches/5/items/8`).
-fn missing_search(failure: &UpstreamFailure, message: &str, missing: &[String]) -> Option<String> {
-    if failure.search_ids.is_empty() {
-        return None;
-    }
-    let says = |text: &str, kind: &str| text.to_ascii_lowercase().contains(kind);
-    let message_names_item = says(message, "item") || says(message, "search");
-    let message_names_batch = !message_names_item && says(message, "batch");
-    missing.iter().find_map(|name| {
-        let tail = name.rsplit(['/', ':', ' ']).next().unwrap_or(name);
-        let requested = failure.search_ids.iter().find(|id| {
-            SearchId::parse(id).is_some_and(|search| search.get().to_string() == tail)
-        })?;
-        let names_item = says(name, "item") || says(name, "search") || message_names_item;
-        let names_batch = !names_item && (says(name, "batch") || message_names_batch);
-        let is_item = names_item || (!names_batch && failure.batch_id.as_deref() != Some(tail));
-        is_item.then(|| requested.clone())
-    })
+/// batch or one of its searches, and the service says which kind each missing id is.
+fn missing_search(failure: &UpstreamFailure, missing: &[Missing]) -> Option<String> {
+    missing
+        .iter()
+        .filter(|m| m.kind == ResourceKind::Item)
+        .find_map(|m| {
+            failure
+                .search_ids
+                .iter()
+                .find(|id| SearchId::parse(id).is_some_and(|s| s.get().to_string() == m.id))
+                .cloned()
+        })
 }
 
 impl IntoResponse for ApiError {

@@ -130,31 +130,28 @@ fn invalid_arguments_list_the_fields() {
 #[test]
 fn search_deletes_tell_a_missing_search_from_a_missing_batch() {
     let ids = ["7".to_owned(), "8".to_owned()];
-    let missing_with = |message: &str, names: &[&str]| {
-        let details = names
+    // What batch-service sends: one ResourceInfo per missing id, typed.
+    let missing = |missing: &[(&str, &str)]| {
+        let details = missing
             .iter()
-            .map(|name| ResourceInfo::new("batch_item", *name, "", "not found").into())
+            .map(|(kind, id)| ResourceInfo::new(*kind, *id, "", "not found").into())
             .collect::<Vec<ErrorDetail>>();
-        tonic::Status::with_error_details_vec(Code::NotFound, message, details)
+        tonic::Status::with_error_details_vec(Code::NotFound, "not found", details)
     };
-    let missing = |names: &[&str]| missing_with("not found", names);
-    let error = ApiError::for_searches(missing(&["batches/5/items/8"]), "5", &ids);
+    let error = ApiError::for_searches(missing(&[("batch.v1.BatchItem", "8")]), "5", &ids);
     assert_eq!(
         answer(&error).1,
         "No Search with ID '8' was found in this Batch, please check the ID and try again"
     );
-    let error = ApiError::for_searches(missing(&["8"]), "5", &ids);
-    assert!(answer(&error).1.starts_with("No Search with ID '8'"));
-    let error = ApiError::for_searches(missing(&["batches/5"]), "5", &ids);
+    let error = ApiError::for_searches(missing(&[("batch.v1.Batch", "5")]), "5", &ids);
     assert_eq!(answer(&error).1, "Batch with ID '5' was not found");
     let error = ApiError::for_searches(missing(&[]), "5", &ids);
     assert_eq!(answer(&error).1, "Batch with ID '5' was not found");
-    // What batch-service sends: the kind in the message, the bare id as the name. A
-    // search id equal to the batch id is told apart by the message.
+    // A search id equal to the batch id is told apart by its type.
     let same = ["5".to_owned()];
-    let error = ApiError::for_searches(missing_with("item not found: 5", &["5"]), "5", &same);
+    let error = ApiError::for_searches(missing(&[("batch.v1.BatchItem", "5")]), "5", &same);
     assert!(answer(&error).1.starts_with("No Search with ID '5'"));
-    let error = ApiError::for_searches(missing_with("batch not found: 5", &["5"]), "5", &same);
+    let error = ApiError::for_searches(missing(&[("batch.v1.Batch", "5")]), "5", &same);
     assert_eq!(answer(&error).1, "Batch with ID '5' was not found");
 }
 

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::{StatusCode, header, request::Parts};
-use batch_proto::tonic::{self, metadata::MetadataValue};
+use batch_proto::tonic;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use translator_common::{CallerSecret, CredentialError, Upstream};
@@ -13,10 +13,6 @@ use utoipa::IntoParams;
 use crate::coerce::{Fields, form_fields};
 use crate::error::ApiError;
 use crate::routes::AppState;
-
-/// W3C trace context headers, forwarded as gRPC metadata so that the service's spans
-/// join the caller's trace.
-const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
 
 /// The `api_key` every SerpWow call carries in its query string. Documents the
 /// parameter; [`Caller`] reads it.
@@ -31,22 +27,18 @@ pub(crate) struct ApiKeyParam {
     api_key: String,
 }
 
-/// Who is calling: the `api_key` to forward as the bearer credential, and the trace
-/// context to continue.
+/// Who is calling: the `api_key` to forward as the bearer credential. (The trace
+/// context travels by itself: the client span of the upstream channel continues the
+/// request's server span, which continued the caller's `traceparent`.)
 #[derive(Debug)]
 pub(crate) struct Caller {
     secret: CallerSecret,
-    trace: Vec<(&'static str, MetadataValue<tonic::metadata::Ascii>)>,
 }
 
 impl Caller {
     /// A request to the service on behalf of this caller, with its deadline.
     pub(crate) fn request<T>(&self, upstream: &Upstream, message: T) -> tonic::Request<T> {
-        let mut request = upstream.request(message, &self.secret);
-        for (key, value) in &self.trace {
-            request.metadata_mut().insert(*key, value.clone());
-        }
-        request
+        upstream.request(message, &self.secret)
     }
 }
 
@@ -65,14 +57,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             Err(CredentialError::Missing) => return Err(ApiError::MissingApiKey),
             Err(CredentialError::Malformed) => return Err(ApiError::InvalidApiKey),
         };
-        let trace = TRACE_HEADERS
-            .iter()
-            .filter_map(|name| {
-                let value = parts.headers.get(*name)?;
-                Some((*name, MetadataValue::try_from(value.as_bytes()).ok()?))
-            })
-            .collect();
-        Ok(Self { secret, trace })
+        Ok(Self { secret })
     }
 }
 

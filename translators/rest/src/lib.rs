@@ -24,7 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use translator_common::{Upstream, health_routes};
 
-pub use config::{Config, LogFormat};
+pub use config::Config;
 
 /// The whole HTTP service: the `/live/batches` endpoints, `/openapi.json`, `/healthz`
 /// and `/readyz`, with the body limit and request timeout of `config`. Every failure,
@@ -49,4 +49,5 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
             routes::deadline,
         ))
         .layer(middleware::from_fn(routes::access_log))
+        .layer(middleware::from_fn(telemetry::http::trace_http))
 }

@@ -8,6 +8,8 @@ use translator_common::UpstreamArgs;
 
 /// Default HTTP address of the SOAP door.
 pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:8081";
+/// Default address of the metrics endpoint (the service uses 9090, REST 9091).
+pub const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9092";
 /// Default largest accepted request body: 1 MiB holds tens of thousands of ids.
 pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Default time one SOAP request may take, body upload included, in milliseconds.
@@ -34,6 +36,12 @@ pub struct Config {
     /// How to reach batch-service.
     #[command(flatten)]
     pub upstream: UpstreamArgs,
+    /// Address of the Prometheus `/metrics` endpoint.
+    #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = DEFAULT_METRICS_LISTEN_ADDR)]
+    pub metrics_listen: SocketAddr,
+    /// Logs (`LOG_FORMAT`, `RUST_LOG`) and trace export (`OTEL_*`).
+    #[command(flatten)]
+    pub telemetry: telemetry::TelemetryArgs,
     /// Everything else.
     #[command(flatten)]
     pub app: AppConfig,

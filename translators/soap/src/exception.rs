@@ -164,7 +164,7 @@ fn from_upstream(error: &UpstreamError) -> ExceptionInfo {
         UpstreamError::NotFound { message, missing } => ExceptionInfo {
             parameters: missing
                 .iter()
-                .map(|id| ("BatchTaskId".to_owned(), id.clone()))
+                .map(|m| ("BatchTaskId".to_owned(), m.id.clone()))
                 .collect(),
             ..service(
                 "NotFoundException",
@@ -234,6 +234,7 @@ mod tests {
             violations: vec![Violation {
                 subject: "123457".into(),
                 description: "running".into(),
+                kind: "RUNNING".into(),
             }],
         });
         let info = ExceptionInfo::from(&failure);

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use telemetry::http::OperationLabel;
 use translator_common::{Upstream, health_routes};
 
 use crate::config::AppConfig;
@@ -42,6 +43,7 @@ pub fn app(upstream: Upstream, config: AppConfig) -> Router {
         .fallback(entry)
         .with_state(state)
         .merge(health_routes(upstream))
+        .layer(axum::middleware::from_fn(telemetry::http::trace_http))
 }
 
 /// Whether `path` is the Batch endpoint, directly or below one customer segment.
@@ -131,8 +133,7 @@ async fn handle(state: &AppState, parts: &Parts, framing: &Framing, body: Body) 
         }
     };
     let op = request.operation.name();
-    let reply =
-        dispatch::execute(&state.upstream, state.config.mode, &request, &parts.headers).await;
+    let reply = dispatch::execute(&state.upstream, state.config.mode, &request).await;
     tracing::debug!(
         soap.operation = op.as_str(),
         succeeded = reply.result.is_ok(),
@@ -144,6 +145,8 @@ async fn handle(state: &AppState, parts: &Parts, framing: &Framing, body: Body) 
         Ok(body) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, request.version.content_type())],
+            // One endpoint serves eleven operations: metrics and spans name the one.
+            Extension(OperationLabel(op.as_str())),
             body,
         )
             .into_response(),

@@ -14,10 +14,9 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use batch_proto::tonic::transport::Channel;
 use batch_proto::v1::batch_service_client::BatchServiceClient;
 use batch_proto::v1::{GetBatchRequest, ListBatchesRequest};
-use translator_common::Upstream;
+use translator_common::{TracedChannel, Upstream};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,7 +38,7 @@ pub(crate) struct AppState {
 
 impl AppState {
     /// A client on the shared channel.
-    pub(crate) fn client(&self) -> BatchServiceClient<Channel> {
+    pub(crate) fn client(&self) -> BatchServiceClient<TracedChannel> {
         self.upstream.client()
     }
 }

@@ -61,6 +61,9 @@ pub(crate) async fn spawn_app(batch_service_url: &str, flags: &[&str]) -> TestAp
     ];
     args.extend_from_slice(flags);
     let config = Config::try_parse_from(args).expect("valid flags");
+    // As in the binary: spans with trace context, which the upstream channel forwards.
+    static TELEMETRY: std::sync::OnceLock<telemetry::TelemetryGuard> = std::sync::OnceLock::new();
+    TELEMETRY.get_or_init(|| telemetry::init(&config.telemetry, "rest-translator"));
     let upstream = Upstream::connect_lazy(&config.upstream, Door::Rest).expect("valid url");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();

@@ -11,6 +11,7 @@ use crate::helpers::closed_port_url;
 async fn the_binary_serves_and_exits_cleanly_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rest-translator"))
         .env("REST_LISTEN_ADDR", "127.0.0.1:0")
+        .env("METRICS_LISTEN_ADDR", "127.0.0.1:0")
         .env("BATCH_SERVICE_URL", closed_port_url().await)
         .env("RUST_LOG", "info")
         .env("LOG_FORMAT", "text")

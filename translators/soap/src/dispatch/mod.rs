@@ -9,7 +9,6 @@ mod lists;
 
 use lists::owners;
 
-use axum::http::HeaderMap;
 use batch_proto::metadata;
 use batch_proto::prost_types::FieldMask;
 use batch_proto::v1::{
@@ -27,27 +26,19 @@ use crate::model::{BatchTaskInfo, BatchTaskInfoInput, BatchTaskState};
 use crate::operation::Operation;
 use crate::writer::{OperationResult, Reply};
 
-/// W3C trace context headers passed on to the service as metadata.
-const TRACE_HEADERS: [&str; 2] = ["traceparent", "tracestate"];
-
-/// One caller's view of the service: its credential, its application token (online
-/// mode only) and its trace context, added to every request.
+/// One caller's view of the service: its credential and its application token (online
+/// mode only), added to every request. (The trace context travels by itself: the
+/// upstream channel's client span continues the request's server span.)
 struct Caller<'a> {
     upstream: &'a Upstream,
     secret: CallerSecret,
     application_token: Option<AsciiMetadataValue>,
-    trace: Vec<(&'static str, AsciiMetadataValue)>,
 }
 
 /// Runs one decoded call and says what to answer. Never fails: every problem becomes
 /// an in-band `ExceptionInfo`.
-pub async fn execute(
-    upstream: &Upstream,
-    mode: Mode,
-    request: &SoapRequest,
-    http_headers: &HeaderMap,
-) -> Reply {
-    let outcome = match Caller::new(upstream, mode, request, http_headers) {
+pub async fn execute(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> Reply {
+    let outcome = match Caller::new(upstream, mode, request) {
         Ok(caller) => caller.run(&request.operation).await,
         Err(failure) => Err(failure),
     };
@@ -64,12 +55,7 @@ pub async fn execute(
 }
 
 impl<'a> Caller<'a> {
-    fn new(
-        upstream: &'a Upstream,
-        mode: Mode,
-        request: &SoapRequest,
-        http_headers: &HeaderMap,
-    ) -> Result<Self, Failure> {
+    fn new(upstream: &'a Upstream, mode: Mode, request: &SoapRequest) -> Result<Self, Failure> {
         let application_token = match mode {
             // On-site installations do not check application tokens (Services86 docs).
             Mode::Onsite => None,
@@ -89,18 +75,10 @@ impl<'a> Caller<'a> {
         };
         let secret = CallerSecret::parse(request.headers.ticket.as_deref().unwrap_or(""))
             .map_err(Failure::Credential)?;
-        let trace = TRACE_HEADERS
-            .into_iter()
-            .filter_map(|name| {
-                let value = http_headers.get(name)?.to_str().ok()?;
-                Some((name, AsciiMetadataValue::try_from(value).ok()?))
-            })
-            .collect();
         Ok(Self {
             upstream,
             secret,
             application_token,
-            trace,
         })
     }
 
@@ -109,9 +87,6 @@ impl<'a> Caller<'a> {
         let metadata = request.metadata_mut();
         if let Some(token) = &self.application_token {
             metadata.insert(metadata::APPLICATION_TOKEN, token.clone());
-        }
-        for (name, value) in &self.trace {
-            metadata.insert(*name, value.clone());
         }
         request
     }

@@ -26,8 +26,18 @@ pub fn action(op: &str) -> String {
 /// The service path.
 pub const PATH: &str = "/Remote/Services86/Batch.svc";
 
-/// An upstream channel to `url` (connected lazily, so any address works).
+/// An upstream channel to `url` (connected lazily, so any address works). Installs
+/// telemetry once, as the binary does, so calls carry trace context.
 pub fn upstream(url: &str) -> Upstream {
+    static TELEMETRY: std::sync::OnceLock<telemetry::TelemetryGuard> = std::sync::OnceLock::new();
+    TELEMETRY.get_or_init(|| {
+        let args = telemetry::TelemetryArgs {
+            log_format: telemetry::LogFormat::Text,
+            otlp_endpoint: None,
+            otel_service_name: None,
+        };
+        telemetry::init(&args, "soap-translator")
+    });
     let args = UpstreamArgs {
         batch_service_url: url.to_owned(),
         upstream_timeout_ms: 5_000,
