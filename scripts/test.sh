@@ -17,6 +17,9 @@ if [ -x translators/soap/tests/toolkit/setup.sh ]; then
     translators/soap/tests/toolkit/setup.sh
 fi
 
+# The system tests run the real binaries.
+cargo build --workspace --bins --locked
+
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast "$@"
     # nextest does not run doctests.

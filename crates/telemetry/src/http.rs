@@ -17,19 +17,22 @@ use crate::propagation::adopt_parent;
 pub struct OperationLabel(pub &'static str);
 
 /// `axum::middleware::from_fn(trace_http)`: one server span per request, continuing
-/// the caller's `traceparent`, named `METHOD route` (OpenTelemetry HTTP conventions),
-/// and the request counted and timed. The query string is never recorded: it holds
-/// `api_key`.
+/// the caller's `traceparent`, named `METHOD route` (or `METHOD` for a fallback, as the
+/// OpenTelemetry HTTP conventions say), and the request counted and timed. The query
+/// string is never recorded: it holds `api_key`.
 pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
-    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let route = matched.map(|m| m.as_str().to_owned());
     let span = tracing::info_span!(
         "http.server",
-        otel.name = %format!("{method} {route}"),
+        otel.name = %match &route {
+            Some(route) => format!("{method} {route}"),
+            None => method.clone(),
+        },
         otel.kind = "server",
         otel.status_code = Empty,
         http.request.method = %method,
-        http.route = %route,
+        http.route = route.as_deref(),
         url.path = %request.uri().path(),
         http.response.status_code = Empty,
         soap.operation = Empty,
@@ -43,24 +46,29 @@ pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Ne
     if status >= 500 {
         span.record("otel.status_code", "ERROR");
     }
-    let route = match response.extensions().get::<OperationLabel>() {
+    // The label metrics use: the operation, else the route template; never the raw
+    // path, whose ids would make a series per batch.
+    let label = match response.extensions().get::<OperationLabel>() {
         Some(OperationLabel(operation)) => {
+            // Only an attribute: tracing-opentelemetry fixes the span name at creation.
             span.record("soap.operation", *operation);
-            span.record("otel.name", format!("{method} {route} {operation}"));
             (*operation).to_owned()
         }
-        None => route,
+        None => route.unwrap_or_else(|| "unmatched".to_owned()),
     };
     let m = metrics();
     m.http_requests
         .get_or_create(&HttpLabels {
             method: method.clone(),
-            route: route.clone(),
+            route: label.clone(),
             status,
         })
         .inc();
     m.http_duration
-        .get_or_create(&RouteLabels { method, route })
+        .get_or_create(&RouteLabels {
+            method,
+            route: label,
+        })
         .observe(started.elapsed().as_secs_f64());
     response
 }

@@ -113,8 +113,13 @@ pub fn init(args: &TelemetryArgs, default_service_name: &str) -> TelemetryGuard 
         .with_target("opentelemetry", LevelFilter::OFF)
         .with_target("opentelemetry_sdk", LevelFilter::OFF)
         .with_target("opentelemetry_otlp", LevelFilter::OFF);
+    // Source locations, thread names and busy/idle timings would ride on every span;
+    // the semantic-convention attributes are what a trace reader needs.
     let otel_layer = tracing_opentelemetry::layer()
         .with_tracer(tracer)
+        .with_location(false)
+        .with_threads(false)
+        .with_tracked_inactivity(false)
         .with_filter(otel_filter);
     let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // stderr, so stdout stays for what a command prints (admin secrets); colours only

@@ -141,6 +141,15 @@ impl TestDatabase {
         }
     }
 
+    /// A new, migrated database with the development seed.
+    pub async fn seeded() -> Self {
+        let db = Self::new().await;
+        batch_service::storage::seed::apply(&mut db.connect().await)
+            .await
+            .expect("cannot apply the development seed");
+        db
+    }
+
     /// A new database that is created but not migrated (for migration tests).
     pub async fn empty() -> Self {
         let admin = admin_url();

@@ -8,7 +8,7 @@ use batch_proto::v1::batch_service_client::BatchServiceClient;
 use batch_service::domain::SecretHash;
 use batch_service::grpc::{Authenticator, BatchApi, Limits, ServerOptions, serve};
 use batch_service::storage::admin::{self, CredentialKind};
-use batch_service::storage::{PoolSettings, build_pool, seed};
+use batch_service::storage::{PoolSettings, build_pool};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -76,10 +76,7 @@ impl TestService {
     }
 
     pub async fn start_with(options: TestServiceOptions) -> Self {
-        let db = TestDatabase::new().await;
-        seed::apply(&mut db.connect().await)
-            .await
-            .expect("cannot apply the development seed");
+        let db = TestDatabase::seeded().await;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("cannot bind a port");
