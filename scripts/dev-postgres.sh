@@ -8,13 +8,15 @@
 #
 # Data lives in .dev/pg of the checkout (or, when the checkout is unreadable for the
 # `postgres` user that root must run the server as, in /var/tmp). The server listens
-# on 127.0.0.1:$DEV_PG_PORT (default 55432) only, with trust authentication: it is a
-# development server, never a production one. PostgreSQL is installed from Debian's
+# on 127.0.0.1:$DEV_PG_PORT only (by default a port from 55000-55999 derived from the
+# checkout's path, so two checkouts on one machine never collide), with trust
+# authentication: it is a development server, never a production one. PostgreSQL is installed from Debian's
 # packages when it is missing and we are root.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-port=${DEV_PG_PORT:-55432}
+checkout_hash=$(printf '%s' "$root" | sha256sum | cut -c1-12)
+port=${DEV_PG_PORT:-$((55000 + 0x${checkout_hash:0:4} % 1000))}
 action=${1:-start}
 
 log() { echo "dev-postgres: $*" >&2; }
@@ -52,7 +54,7 @@ if [ "$(id -u)" -eq 0 ]; then
     as_postgres() { runuser -u postgres -- "$@"; }
     mkdir -p "$root/.dev"
     if ! runuser -u postgres -- test -x "$root/.dev"; then
-        base=/var/tmp/batch-service-dev-pg/$(printf '%s' "$root" | sha256sum | cut -c1-12)
+        base=/var/tmp/batch-service-dev-pg/$checkout_hash
     fi
 fi
 data=$base/data

@@ -72,8 +72,10 @@ The stack is up (Ctrl-C stops it):
 Try each door (the development seed: api_key demo, ticket 7T:1234abcxyzExample==):
   curl -X DELETE "http://$rest_addr/live/batches/123456?api_key=demo"
   curl -s "http://$soap_addr/Remote/Services86/Batch.svc" -H 'Content-Type: text/xml' \\
-       --data-binary @translators/soap/tests/corpus/seed_delete_batch_tasks.xml
-  python3 scripts/grpc_call.py DeleteBatches '{"ids": ["123456"]}'   # see README: gRPC from a terminal
+       --data-binary @translators/soap/tests/envelopes/seed_delete_batch_tasks_request.xml
+  npx --yes @bufbuild/buf@1.75.0 curl --protocol grpc --http2-prior-knowledge \\
+       -H "authorization: Bearer demo" -d '{"ids": ["123458"]}' \\
+       http://$grpc_addr/batch.v1.BatchService/DeleteBatches
 TXT
 
 wait -n "${pids[@]}"

@@ -79,11 +79,7 @@ impl TraceService for Received {
                 .find(|kv| kv.key == "service.name")
                 .map(|kv| value_text(kv.value.as_ref().and_then(|v| v.value.as_ref())))
                 .unwrap_or_default();
-            for span in resource_spans
-                .scope_spans
-                .into_iter()
-                .flat_map(|s| s.spans)
-            {
+            for span in resource_spans.scope_spans.into_iter().flat_map(|s| s.spans) {
                 received.push(flatten(&service, span));
             }
         }

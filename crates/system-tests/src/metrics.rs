@@ -54,7 +54,10 @@ fn parse_labels(text: &str) -> Option<Vec<(String, String)>> {
     while !rest.is_empty() {
         let (key, after) = rest.split_once("=\"")?;
         let end = after.find('"')?;
-        labels.push((key.trim_start_matches(',').to_owned(), after[..end].to_owned()));
+        labels.push((
+            key.trim_start_matches(',').to_owned(),
+            after[..end].to_owned(),
+        ));
         rest = &after[end + 1..];
     }
     Some(labels)

@@ -40,7 +40,10 @@ impl Process {
     /// Starts `name` with `env` (logs to this test's stderr).
     pub fn start(name: &str, args: &[&str], env: &[(&str, String)]) -> Self {
         let mut command = Command::new(binary(name));
-        command.args(args).stdin(Stdio::null()).stdout(Stdio::null());
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
         for (key, value) in env {
             command.env(key, value);
         }
@@ -58,7 +61,11 @@ impl Process {
         let mut child = self.child.take().expect("running");
         let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "cannot signal {}", self.name);
+        assert!(
+            sent.is_ok_and(|s| s.success()),
+            "cannot signal {}",
+            self.name
+        );
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = child.try_wait().expect("wait") {

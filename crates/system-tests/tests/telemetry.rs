@@ -80,7 +80,11 @@ fn span<'a>(spans: &'a [ReceivedSpan], service: &str, name: &str) -> &'a Receive
         .iter()
         .filter(|s| s.service == service && s.name == name)
         .collect();
-    assert_eq!(found.len(), 1, "one {name:?} span from {service}; trace: {spans:#?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "one {name:?} span from {service}; trace: {spans:#?}"
+    );
     found[0]
 }
 
@@ -108,15 +112,28 @@ fn check_trace(
         .collect();
     let http = span(&trace, door, http_name);
     let client = span(&trace, door, "batch.v1.BatchService/DeleteBatches");
-    let server = span(&trace, "batch-service", "batch.v1.BatchService/DeleteBatches");
+    let server = span(
+        &trace,
+        "batch-service",
+        "batch.v1.BatchService/DeleteBatches",
+    );
     let delete = span(&trace, "batch-service", "DELETE batches");
 
-    assert_eq!(http.parent_span_id, caller_span, "the door continues the caller's trace");
-    assert_eq!((http.kind, client.kind, server.kind, delete.kind), (SERVER, CLIENT, SERVER, CLIENT));
+    assert_eq!(
+        http.parent_span_id, caller_span,
+        "the door continues the caller's trace"
+    );
+    assert_eq!(
+        (http.kind, client.kind, server.kind, delete.kind),
+        (SERVER, CLIENT, SERVER, CLIENT)
+    );
     assert_child(client, http);
     assert_child(server, client);
     assert_child(delete, server);
-    assert_eq!(http.attribute("http.request.method"), Some(http_name.split(' ').next().unwrap_or("")));
+    assert_eq!(
+        http.attribute("http.request.method"),
+        Some(http_name.split(' ').next().unwrap_or(""))
+    );
     assert_eq!(http.attribute("http.response.status_code"), Some("200"));
     if door == "soap-translator" {
         assert_eq!(http.attribute("soap.operation"), Some("DeleteBatchTask"));
@@ -141,8 +158,20 @@ fn check_trace(
 
 fn print_tree(trace: &[ReceivedSpan], parent: &str, depth: usize) {
     for s in trace.iter().filter(|s| s.parent_span_id == parent) {
-        let kind = if s.kind == SERVER { "server" } else if s.kind == CLIENT { "client" } else { "internal" };
-        eprintln!("{}{} [{}, {kind}] span {}", "  ".repeat(depth), s.name, s.service, s.span_id);
+        let kind = if s.kind == SERVER {
+            "server"
+        } else if s.kind == CLIENT {
+            "client"
+        } else {
+            "internal"
+        };
+        eprintln!(
+            "{}{} [{}, {kind}] span {}",
+            "  ".repeat(depth),
+            s.name,
+            s.service,
+            s.span_id
+        );
         print_tree(trace, &s.span_id, depth + 1);
     }
 }
@@ -156,26 +185,39 @@ async fn each_request_is_one_trace_from_door_to_database_and_is_counted() {
 
     let rest_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let response = http
-        .delete(format!("{}/live/batches/{}?api_key=demo", stack.rest_url, seed::IDLE_BATCH_ID))
+        .delete(format!(
+            "{}/live/batches/{}?api_key=demo",
+            stack.rest_url,
+            seed::IDLE_BATCH_ID
+        ))
         .header("traceparent", traceparent(rest_trace, "00f067aa0ba902b7"))
         .send()
         .await
         .expect("REST answers");
     assert_eq!(response.status(), 200);
-    assert_eq!(response.text().await.unwrap(), r#"{"request_info":{"success":true,"message":"batch deleted"}}"#);
+    assert_eq!(
+        response.text().await.unwrap(),
+        r#"{"request_info":{"success":true,"message":"batch deleted"}}"#
+    );
 
     let soap_trace = "0af7651916cd43dd8448eb211c80319c";
     let response = http
         .post(format!("{}/Remote/Services86/Batch.svc", stack.soap_url))
         .header("content-type", "text/xml; charset=utf-8")
-        .header("soapaction", "\"http://www.superoffice.net/ws/crm/NetServer/Services86/Batch/DeleteBatchTask\"")
+        .header(
+            "soapaction",
+            "\"http://www.superoffice.net/ws/crm/NetServer/Services86/Batch/DeleteBatchTask\"",
+        )
         .header("traceparent", traceparent(soap_trace, "b7ad6b7169203331"))
         .body(SOAP_DELETE)
         .send()
         .await
         .expect("SOAP answers");
     assert_eq!(response.status(), 200);
-    assert!(response.text().await.unwrap().contains(">true</"), "Succeeded true");
+    assert!(
+        response.text().await.unwrap().contains(">true</"),
+        "Succeeded true"
+    );
 
     // Metrics, before the processes go.
     let texts = {
@@ -188,24 +230,108 @@ async fn each_request_is_one_trace_from_door_to_database_and_is_counted() {
     let [service_metrics, rest_metrics, soap_metrics] =
         [&texts[0], &texts[1], &texts[2]].map(|t| metrics::parse(t).expect("metrics parse"));
     let delete_rpc = "batch.v1.BatchService/DeleteBatches";
-    assert_eq!(metrics::value(&service_metrics, "rpc_server_requests_total", &[("method", delete_rpc), ("code", "Ok")]), Some(2.0));
-    assert_eq!(metrics::value(&service_metrics, "batch_delete_requests_total", &[("door", "rest"), ("outcome", "deleted")]), Some(1.0));
-    assert_eq!(metrics::value(&service_metrics, "batch_delete_requests_total", &[("door", "soap"), ("outcome", "deleted")]), Some(1.0));
-    assert_eq!(metrics::value(&service_metrics, "batch_deleted_batches_total", &[]), Some(2.0));
+    assert_eq!(
+        metrics::value(
+            &service_metrics,
+            "rpc_server_requests_total",
+            &[("method", delete_rpc), ("code", "Ok")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        metrics::value(
+            &service_metrics,
+            "batch_delete_requests_total",
+            &[("door", "rest"), ("outcome", "deleted")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics::value(
+            &service_metrics,
+            "batch_delete_requests_total",
+            &[("door", "soap"), ("outcome", "deleted")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics::value(&service_metrics, "batch_deleted_batches_total", &[]),
+        Some(2.0)
+    );
     assert!(metrics::value(&service_metrics, "db_pool_max_connections", &[]).is_some());
-    assert_eq!(metrics::value(&rest_metrics, "http_server_requests_total", &[("method", "DELETE"), ("route", "/live/batches/{batch_id}"), ("status", "200")]), Some(1.0));
-    assert_eq!(metrics::value(&rest_metrics, "rpc_client_requests_total", &[("method", delete_rpc), ("code", "Ok")]), Some(1.0));
-    assert_eq!(metrics::value(&soap_metrics, "http_server_requests_total", &[("method", "POST"), ("route", "DeleteBatchTask"), ("status", "200")]), Some(1.0));
-    assert_eq!(metrics::value(&soap_metrics, "rpc_client_requests_total", &[("method", delete_rpc), ("code", "Ok")]), Some(1.0));
-    assert!(metrics::value(&soap_metrics, "http_server_request_duration_seconds_count", &[("route", "DeleteBatchTask")]).is_some());
+    assert_eq!(
+        metrics::value(
+            &rest_metrics,
+            "http_server_requests_total",
+            &[
+                ("method", "DELETE"),
+                ("route", "/live/batches/{batch_id}"),
+                ("status", "200")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics::value(
+            &rest_metrics,
+            "rpc_client_requests_total",
+            &[("method", delete_rpc), ("code", "Ok")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics::value(
+            &soap_metrics,
+            "http_server_requests_total",
+            &[
+                ("method", "POST"),
+                ("route", "DeleteBatchTask"),
+                ("status", "200")
+            ]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics::value(
+            &soap_metrics,
+            "rpc_client_requests_total",
+            &[("method", delete_rpc), ("code", "Ok")]
+        ),
+        Some(1.0)
+    );
+    assert!(
+        metrics::value(
+            &soap_metrics,
+            "http_server_request_duration_seconds_count",
+            &[("route", "DeleteBatchTask")]
+        )
+        .is_some()
+    );
 
     // SIGTERM: each exits 0, flushing its spans on the way out.
-    let Stack { service, rest, soap, .. } = stack;
+    let Stack {
+        service,
+        rest,
+        soap,
+        ..
+    } = stack;
     for process in [rest, soap, service] {
         assert!(process.terminate(Duration::from_secs(15)).success());
     }
 
     let spans = received.spans();
-    check_trace(&spans, rest_trace, "00f067aa0ba902b7", "rest-translator", "DELETE /live/batches/{batch_id}");
-    check_trace(&spans, soap_trace, "b7ad6b7169203331", "soap-translator", "POST");
+    check_trace(
+        &spans,
+        rest_trace,
+        "00f067aa0ba902b7",
+        "rest-translator",
+        "DELETE /live/batches/{batch_id}",
+    );
+    check_trace(
+        &spans,
+        soap_trace,
+        "b7ad6b7169203331",
+        "soap-translator",
+        "POST",
+    );
 }
