@@ -1,7 +1,9 @@
 //! The real binaries as child processes.
 
+use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Where cargo put the workspace's binaries: next to the `deps/` folder holding this
@@ -34,26 +36,44 @@ pub fn free_port() -> u16 {
 pub struct Process {
     name: String,
     child: Option<Child>,
+    /// What it wrote to stderr (its logs), line by line.
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Process {
-    /// Starts `name` with `env` (logs to this test's stderr).
+    /// Starts `name` with `env`, collecting its logs.
     pub fn start(name: &str, args: &[&str], env: &[(&str, String)]) -> Self {
         let mut command = Command::new(binary(name));
         command
             .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::null());
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
-        let child = command
+        let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let sink = Arc::clone(&logs);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                }
+            });
+        }
         Self {
             name: name.to_owned(),
             child: Some(child),
+            logs,
         }
+    }
+
+    /// A handle on the log lines collected so far (and later).
+    pub fn logs(&self) -> Arc<Mutex<Vec<String>>> {
+        Arc::clone(&self.logs)
     }
 
     /// Sends SIGTERM and waits (at most `within`) for the exit.

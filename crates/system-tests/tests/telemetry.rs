@@ -40,7 +40,11 @@ async fn start_stack(db: &TestDatabase, otlp: std::net::SocketAddr) -> Stack {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp}")),
             ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{metrics_port}")),
             ("BATCH_SERVICE_URL", format!("http://127.0.0.1:{grpc}")),
-            ("RUST_LOG", "warn".to_owned()),
+            (
+                "RUST_LOG",
+                "debug,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off".to_owned(),
+            ),
+            ("LOG_FORMAT", "json".to_owned()),
         ]
     };
     let mut env = common(metrics_ports[0]);
@@ -315,8 +319,27 @@ async fn each_request_is_one_trace_from_door_to_database_and_is_counted() {
         soap,
         ..
     } = stack;
+    let (service_logs, rest_logs) = (service.logs(), rest.logs());
     for process in [rest, soap, service] {
         assert!(process.terminate(Duration::from_secs(15)).success());
+    }
+
+    // JSON log lines written inside a request carry its trace id.
+    for (logs, trace) in [
+        (&service_logs, rest_trace),
+        (&service_logs, soap_trace),
+        (&rest_logs, rest_trace),
+    ] {
+        let lines = logs.lock().unwrap().clone();
+        let carrying = lines
+            .iter()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|json| json["span"]["trace_id"] == trace)
+            .count();
+        assert!(
+            carrying > 0,
+            "no log line carries trace {trace}: {lines:#?}"
+        );
     }
 
     let spans = received.spans();

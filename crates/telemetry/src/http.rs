@@ -42,6 +42,7 @@ pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Ne
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
+    let elapsed = started.elapsed();
     span.record("http.response.status_code", status);
     if status >= 500 {
         span.record("otel.status_code", "ERROR");
@@ -66,9 +67,19 @@ pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Ne
         .inc();
     m.http_duration
         .get_or_create(&RouteLabels {
-            method,
-            route: label,
+            method: method.clone(),
+            route: label.clone(),
         })
-        .observe(started.elapsed().as_secs_f64());
+        .observe(elapsed.as_secs_f64());
+    // The access log, at debug level. (Deliberately no `tracing::enabled!` fast path:
+    // with per-layer filters it leaves filter state behind that disables the next span
+    // for the OpenTelemetry layer, which silently cut traces in two.)
+    span.in_scope(|| {
+        tracing::debug!(
+            http.response.status_code = status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "{method} {label} answered {status}"
+        );
+    });
     response
 }

@@ -23,10 +23,15 @@ pub(crate) fn inject(span: &tracing::Span, headers: &mut http::HeaderMap) {
 /// inside carries it. Must run before the span is first entered.
 pub(crate) fn adopt_parent(span: &tracing::Span, headers: &http::HeaderMap) {
     let parent = parent_from_headers(headers);
-    if parent.span().span_context().is_valid() {
+    let remote = parent.span().span_context().clone();
+    if remote.is_valid() {
         let _ = span.set_parent(parent);
+        // The child's trace is the parent's. (Asking the span itself now can still
+        // answer with the id it was given at creation, before it had this parent.)
+        span.record("trace_id", remote.trace_id().to_string());
+    } else {
+        span.record("trace_id", current_trace_id_of(span));
     }
-    span.record("trace_id", current_trace_id_of(span));
 }
 
 fn current_trace_id_of(span: &tracing::Span) -> String {

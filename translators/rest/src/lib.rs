@@ -48,6 +48,5 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
             config.request_timeout(),
             routes::deadline,
         ))
-        .layer(middleware::from_fn(routes::access_log))
         .layer(middleware::from_fn(telemetry::http::trace_http))
 }

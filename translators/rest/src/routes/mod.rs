@@ -86,28 +86,6 @@ pub(crate) async fn deadline(
     }
 }
 
-/// Logs each request at debug level: method, path (never the query, which holds the
-/// api_key), status and duration. Failures are logged where they are answered.
-pub(crate) async fn access_log(request: Request, next: Next) -> Response {
-    // Nothing to copy on the hot path when debug logging is off.
-    if !tracing::enabled!(tracing::Level::DEBUG) {
-        return next.run(request).await;
-    }
-    let started = std::time::Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    tracing::debug!(
-        http.method = %method,
-        http.path = %path,
-        http.status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "{method} {path} answered {}",
-        response.status().as_u16()
-    );
-    response
-}
-
 /// Parses the batch id of the URL. An id that cannot exist is answered like a missing
 /// one, after checking the credential, so that a bad key still gets 401.
 pub(crate) async fn batch_id(
