@@ -1,0 +1,256 @@
+//! CPU time and memory from `/proc`: of one process (`utime + stime` of
+//! `/proc/<pid>/stat`), of the PostgreSQL processes serving the run, of this process,
+//! and of the whole machine (`/proc/stat`), so that a run can say where its CPU went
+//! per request.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+/// Clock ticks per second of the `/proc` counters (`getconf CLK_TCK`, 100 on Linux).
+fn ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|ticks| *ticks > 0)
+            .unwrap_or(100)
+    })
+}
+
+/// `ticks` of CPU time as a duration.
+pub(crate) fn ticks_as_duration(ticks: u64) -> Duration {
+    Duration::from_secs_f64(ticks as f64 / ticks_per_second() as f64)
+}
+
+/// `utime + stime` from the text of `/proc/<pid>/stat`. The command name (field 2) may
+/// hold spaces and parentheses, so fields are counted from its closing parenthesis.
+fn stat_ticks(stat: &str) -> anyhow::Result<u64> {
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("no command name in stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3, utime field 14, stime field 15.
+    let field = |n: usize| -> anyhow::Result<u64> {
+        fields
+            .get(n - 3)
+            .context("stat too short")?
+            .parse()
+            .context("stat field is not a number")
+    };
+    Ok(field(14)? + field(15)?)
+}
+
+/// CPU ticks a process has used so far.
+pub(crate) fn process_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    stat_ticks(&stat)
+}
+
+/// Busy and idle ticks of the whole machine, summed over its CPUs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct MachineTicks {
+    busy: u64,
+    idle: u64,
+}
+
+/// The aggregate `cpu` line of `/proc/stat`: user nice system idle iowait irq softirq
+/// steal (guest time is already inside user).
+fn parse_machine(stat: &str) -> anyhow::Result<MachineTicks> {
+    let line = stat
+        .lines()
+        .find(|line| line.starts_with("cpu "))
+        .context("no cpu line in /proc/stat")?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .context("bad cpu line in /proc/stat")?;
+    if values.len() < 8 {
+        bail!("short cpu line in /proc/stat");
+    }
+    Ok(MachineTicks {
+        busy: values[0] + values[1] + values[2] + values[5] + values[6] + values[7],
+        idle: values[3] + values[4],
+    })
+}
+
+fn machine_ticks() -> MachineTicks {
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|stat| parse_machine(&stat).ok())
+        .unwrap_or_default()
+}
+
+/// CPU counters at one instant: the watched processes and the PostgreSQL processes
+/// (each in the order given to [`sample`]), this process and the machine.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CpuSample {
+    watched: Vec<u64>,
+    postgres: Vec<u64>,
+    bench: u64,
+    machine: MachineTicks,
+}
+
+fn ticks_of(pids: &[u32]) -> Vec<u64> {
+    pids.iter()
+        .map(|pid| process_ticks(*pid).unwrap_or(0))
+        .collect()
+}
+
+/// Reads the counters now. A process that is gone counts as 0.
+pub(crate) fn sample(watched: &[u32], postgres: &[u32]) -> CpuSample {
+    CpuSample {
+        watched: ticks_of(watched),
+        postgres: ticks_of(postgres),
+        bench: process_ticks(std::process::id()).unwrap_or(0),
+        machine: machine_ticks(),
+    }
+}
+
+/// Ticks used between two readings of the same processes (one that exited used none).
+fn used(start: &[u64], end: &[u64]) -> Vec<u64> {
+    end.iter()
+        .zip(start)
+        .map(|(end, start)| end.saturating_sub(*start))
+        .collect()
+}
+
+/// CPU per request between two samples, in microseconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct CpuPerRequest {
+    /// The watched processes, in the order sampled.
+    pub(crate) watched: Vec<f64>,
+    /// This process: the load generator.
+    pub(crate) bench: f64,
+    /// The PostgreSQL processes serving the run's database, and the server's own.
+    pub(crate) postgres: f64,
+    /// Busy time of the machine not accounted for above (other users of the machine,
+    /// the kernel's network work on behalf of nobody in particular).
+    pub(crate) other: f64,
+    /// Share of the machine's CPU time that was idle, 0 to 1.
+    pub(crate) idle_share: f64,
+}
+
+impl CpuPerRequest {
+    pub(crate) fn between(start: &CpuSample, end: &CpuSample, requests: u64) -> Self {
+        let micros_per_tick = 1e6 / ticks_per_second() as f64;
+        let per_request = |ticks: u64| ticks as f64 * micros_per_tick / requests.max(1) as f64;
+        let watched = used(&start.watched, &end.watched);
+        let bench = end.bench.saturating_sub(start.bench);
+        let postgres: u64 = used(&start.postgres, &end.postgres).into_iter().sum();
+        let busy = end.machine.busy.saturating_sub(start.machine.busy);
+        let idle = end.machine.idle.saturating_sub(start.machine.idle);
+        let known = watched.iter().sum::<u64>() + bench + postgres;
+        Self {
+            watched: watched.into_iter().map(per_request).collect(),
+            bench: per_request(bench),
+            postgres: per_request(postgres),
+            other: per_request(busy.saturating_sub(known)),
+            idle_share: if busy + idle == 0 {
+                0.0
+            } else {
+                idle as f64 / (busy + idle) as f64
+            },
+        }
+    }
+}
+
+/// Resident memory of a process now (`VmRSS`) and at its peak (`VmHWM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Memory {
+    pub(crate) rss_kib: u64,
+    pub(crate) hwm_kib: u64,
+}
+
+fn parse_memory(status: &str) -> anyhow::Result<Memory> {
+    let field = |name: &str| -> anyhow::Result<u64> {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .with_context(|| format!("no {name} in status"))
+    };
+    Ok(Memory {
+        rss_kib: field("VmRSS:")?,
+        hwm_kib: field("VmHWM:")?,
+    })
+}
+
+/// The memory of process `pid` from `/proc/<pid>/status`.
+pub(crate) fn memory(pid: u32) -> anyhow::Result<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("cannot read /proc/{pid}/status"))?;
+    parse_memory(&status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_are_counted_after_the_command_name() {
+        let stat = "4242 (tokio (worker) 1) S 1 4242 4242 0 -1 4194560 1000 0 0 0 \
+                    250 75 0 0 20 0 3 0 100 1000 200 18446744073709551615";
+        assert_eq!(stat_ticks(stat).unwrap(), 325);
+    }
+
+    #[test]
+    fn machine_busy_excludes_idle_and_iowait() {
+        let stat = "cpu  100 5 50 1000 20 3 2 1 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n";
+        assert_eq!(
+            parse_machine(stat).unwrap(),
+            MachineTicks {
+                busy: 161,
+                idle: 1020
+            }
+        );
+    }
+
+    #[test]
+    fn memory_comes_from_vmrss_and_vmhwm() {
+        let status = "Name:\tsoap\nVmHWM:\t   12288 kB\nVmRSS:\t    8192 kB\n";
+        assert_eq!(
+            parse_memory(status).unwrap(),
+            Memory {
+                rss_kib: 8192,
+                hwm_kib: 12288
+            }
+        );
+    }
+
+    #[test]
+    fn unaccounted_busy_time_is_other() {
+        let start = CpuSample {
+            watched: vec![10],
+            bench: 5,
+            postgres: vec![60, 40],
+            machine: MachineTicks {
+                busy: 1000,
+                idle: 1000,
+            },
+        };
+        let end = CpuSample {
+            watched: vec![30],
+            bench: 15,
+            postgres: vec![90, 70],
+            machine: MachineTicks {
+                busy: 1100,
+                idle: 1100,
+            },
+        };
+        let cpu = CpuPerRequest::between(&start, &end, 1);
+        let tick = 1e6 / ticks_per_second() as f64;
+        assert_eq!(cpu.watched, [20.0 * tick]);
+        assert_eq!(cpu.other, 10.0 * tick);
+        assert_eq!(cpu.idle_share, 0.5);
+    }
+}
