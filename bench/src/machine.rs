@@ -37,6 +37,15 @@ fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
+/// The 1, 5 and 15 minute load averages of `/proc/loadavg`.
+pub(crate) fn load_average() -> String {
+    read("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl Machine {
     pub(crate) fn detect() -> Self {
         let cpuinfo = read("/proc/cpuinfo");
@@ -67,11 +76,7 @@ impl Machine {
                 .to_owned(),
             memory,
             kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
-            load_average: read("/proc/loadavg")
-                .split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" "),
+            load_average: load_average(),
             commit,
         }
     }

@@ -62,6 +62,7 @@ async fn run(args: &Args) -> anyhow::Result<Results> {
         postgres_version,
         started: started_at,
         elapsed: started.elapsed(),
+        load_average_end: machine::load_average(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         concurrency: args.concurrency,
         warmup: args.warmup(),

@@ -481,6 +481,8 @@ pub(crate) struct RunInfo {
     pub(crate) postgres_version: String,
     pub(crate) started: chrono::DateTime<chrono::Utc>,
     pub(crate) elapsed: Duration,
+    /// `/proc/loadavg` when the run ended.
+    pub(crate) load_average_end: String,
     pub(crate) command: String,
     pub(crate) concurrency: usize,
     pub(crate) warmup: Duration,
@@ -503,8 +505,14 @@ fn header(out: &mut String, info: &RunInfo) -> std::fmt::Result {
     )?;
     writeln!(
         out,
-        "- Machine: {} CPUs (nproc), {}, {} RAM, Linux {}, PostgreSQL {}; load average at the start {}.",
-        m.cpus, m.cpu_model, m.memory, m.kernel, info.postgres_version, m.load_average
+        "- Machine: {} CPUs (nproc), {}, {} RAM, Linux {}, PostgreSQL {}; load average {} at the start, {} at the end.",
+        m.cpus,
+        m.cpu_model,
+        m.memory,
+        m.kernel,
+        info.postgres_version,
+        m.load_average,
+        info.load_average_end
     )?;
     writeln!(
         out,
@@ -745,6 +753,7 @@ mod tests {
             postgres_version: "17".to_owned(),
             started: chrono::Utc::now(),
             elapsed: Duration::from_secs(60),
+            load_average_end: "2.00 1.00 0.50".to_owned(),
             command: "make bench".to_owned(),
             concurrency: 32,
             warmup: Duration::from_secs(2),
