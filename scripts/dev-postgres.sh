@@ -4,6 +4,7 @@
 #   scripts/dev-postgres.sh start   # start it if needed; prints its URL on stdout
 #   scripts/dev-postgres.sh stop
 #   scripts/dev-postgres.sh url
+#   scripts/dev-postgres.sh status          # exit 0 when it runs
 #   scripts/dev-postgres.sh database NAME   # start, create NAME if missing, print its URL
 #
 # Data lives in .dev/pg of the checkout (or, when the checkout is unreadable for the
@@ -67,6 +68,9 @@ case "$action" in
     url)
         echo "$url"
         ;;
+    status)
+        [ -d "$data" ] && running
+        ;;
     stop)
         if [ -d "$data" ] && running; then
             as_postgres "$bindir/pg_ctl" -D "$data" -m fast -w stop >&2
@@ -97,7 +101,7 @@ case "$action" in
         echo "${url%/postgres}/$name"
         ;;
     *)
-        echo "usage: $0 start|stop|url|database NAME" >&2
+        echo "usage: $0 start|stop|status|url|database NAME" >&2
         exit 2
         ;;
 esac

@@ -19,10 +19,12 @@ grpc_addr=${GRPC_LISTEN_ADDR:-127.0.0.1:50051}
 rest_addr=${REST_LISTEN_ADDR:-127.0.0.1:8080}
 soap_addr=${SOAP_LISTEN_ADDR:-127.0.0.1:8081}
 
-private_pg=
+# Stop the private PostgreSQL at the end only if this run started it (a `make test`
+# in another terminal may be using it).
+stop_pg=
 if [ -z "${DATABASE_URL:-}" ]; then
+    scripts/dev-postgres.sh status || stop_pg=1
     DATABASE_URL=$(scripts/dev-postgres.sh database batches_dev)
-    private_pg=1
 fi
 export DATABASE_URL
 
@@ -40,7 +42,8 @@ cleanup() {
     echo "==> stopping"
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    if [ -n "$private_pg" ]; then scripts/dev-postgres.sh stop; fi
+    if [ -n "$stop_pg" ]; then scripts/dev-postgres.sh stop; fi
+    exit 0
 }
 trap cleanup INT TERM EXIT
 
@@ -54,11 +57,11 @@ wait_for_port() {
     exit 1
 }
 
-GRPC_LISTEN_ADDR=$grpc_addr "$bin/batch-service" serve & pids+=($!)
+GRPC_LISTEN_ADDR=$grpc_addr METRICS_LISTEN_ADDR=127.0.0.1:9090 "$bin/batch-service" serve & pids+=($!)
 wait_for_port "$grpc_addr" batch-service
 export BATCH_SERVICE_URL=http://$grpc_addr
-REST_LISTEN_ADDR=$rest_addr "$bin/rest-translator" & pids+=($!)
-SOAP_LISTEN_ADDR=$soap_addr "$bin/soap-translator" & pids+=($!)
+REST_LISTEN_ADDR=$rest_addr METRICS_LISTEN_ADDR=127.0.0.1:9091 "$bin/rest-translator" & pids+=($!)
+SOAP_LISTEN_ADDR=$soap_addr METRICS_LISTEN_ADDR=127.0.0.1:9092 "$bin/soap-translator" & pids+=($!)
 wait_for_port "$rest_addr" rest-translator
 wait_for_port "$soap_addr" soap-translator
 
@@ -68,6 +71,7 @@ The stack is up (Ctrl-C stops it):
   gRPC  batch.v1.BatchService  $grpc_addr
   REST  SerpWow Batches API    http://$rest_addr/live/batches
   SOAP  SuperOffice Batch.svc  http://$soap_addr/Remote/Services86/Batch.svc
+  metrics  http://127.0.0.1:9090/metrics (service), :9091 (REST), :9092 (SOAP)
 
 Try each door (the development seed: api_key demo, ticket 7T:1234abcxyzExample==):
   curl -X DELETE "http://$rest_addr/live/batches/123456?api_key=demo"
