@@ -46,6 +46,47 @@ fn record(span: &tracing::Span, code: Code) {
     }
 }
 
+/// Which end of a call a layer sits on; picks the metric families.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Server,
+    Client,
+}
+
+/// Calls `inner` inside `span`, then records the gRPC code on the span and counts and
+/// times the call by method and code. A transport failure counts as UNAVAILABLE.
+async fn observe<S, B, R>(
+    mut inner: S,
+    request: http::Request<B>,
+    span: tracing::Span,
+    path: String,
+    side: Side,
+) -> Result<http::Response<R>, S::Error>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+{
+    let started = Instant::now();
+    let result = inner.call(request).instrument(span.clone()).await;
+    let code = result.as_ref().map_or(Code::Unavailable, status_of);
+    record(&span, code);
+    let m = metrics();
+    let (requests, durations) = match side {
+        Side::Server => (&m.rpc_server_requests, &m.rpc_server_duration),
+        Side::Client => (&m.rpc_client_requests, &m.rpc_client_duration),
+    };
+    let method = path.trim_start_matches('/').to_owned();
+    requests
+        .get_or_create(&RpcLabels {
+            method: method.clone(),
+            code: code_name(code),
+        })
+        .inc();
+    durations
+        .get_or_create(&RpcMethodLabels { method })
+        .observe(started.elapsed().as_secs_f64());
+    result
+}
+
 /// Server side: one `grpc.server` span per call, parented by the caller's
 /// `traceparent`, and calls counted and timed by method and code.
 #[derive(Debug, Clone, Copy, Default)]
@@ -67,7 +108,9 @@ impl<S, B, R> Service<http::Request<B>> for GrpcServer<S>
 where
     S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
     B: Send + 'static,
+    R: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -94,27 +137,8 @@ where
         adopt_parent(&span, request.headers());
         // The clone that was polled ready is the one to call (tower's usual dance).
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let full_method = path.trim_start_matches('/').to_owned();
-        Box::pin(async move {
-            let started = Instant::now();
-            let result = inner.call(request).instrument(span.clone()).await;
-            let code = result.as_ref().map_or(Code::Unavailable, status_of);
-            record(&span, code);
-            let m = metrics();
-            m.rpc_server_requests
-                .get_or_create(&RpcLabels {
-                    method: full_method.clone(),
-                    code: code_name(code),
-                })
-                .inc();
-            m.rpc_server_duration
-                .get_or_create(&RpcMethodLabels {
-                    method: full_method,
-                })
-                .observe(started.elapsed().as_secs_f64());
-            result
-        })
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(observe(inner, request, span, path, Side::Server))
     }
 }
 
@@ -140,7 +164,9 @@ impl<S, B, R> Service<http::Request<B>> for GrpcClient<S>
 where
     S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
     B: Send + 'static,
+    R: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -169,27 +195,8 @@ where
         }
         inject(&span, request.headers_mut());
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let full_method = path.trim_start_matches('/').to_owned();
-        Box::pin(async move {
-            let started = Instant::now();
-            let result = inner.call(request).instrument(span.clone()).await;
-            let code = result.as_ref().map_or(Code::Unavailable, status_of);
-            record(&span, code);
-            let m = metrics();
-            m.rpc_client_requests
-                .get_or_create(&RpcLabels {
-                    method: full_method.clone(),
-                    code: code_name(code),
-                })
-                .inc();
-            m.rpc_client_duration
-                .get_or_create(&RpcMethodLabels {
-                    method: full_method,
-                })
-                .observe(started.elapsed().as_secs_f64());
-            result
-        })
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(observe(inner, request, span, path, Side::Client))
     }
 }
 
