@@ -128,7 +128,9 @@ impl BatchApi {
             delete::delete_batches(&mut *self.conn().await?, ctx.caller, &request).await?;
         match outcome {
             DeleteOutcome::Deleted(deleted_ids) => {
-                tracing::info!(
+                // Debug, not info: this is the hot path, and a bulk delete lists
+                // thousands of ids. The audit table is the record of deletes.
+                tracing::debug!(
                     tenant.id = ctx.caller.tenant.0,
                     batch.ids = ?deleted_ids,
                     door = ctx.door,

@@ -43,7 +43,10 @@ pub async fn delete_batches(
     caller: Caller,
     request: &DeleteRequest<'_>,
 ) -> QueryResult<DeleteOutcome> {
-    let ids: Vec<i64> = request.ids.iter().map(|id| id.get()).collect();
+    let mut ids: Vec<i64> = request.ids.iter().map(|id| id.get()).collect();
+    // Duplicates count once.
+    ids.sort_unstable();
+    ids.dedup();
     let statement = DeleteStatement {
         tenant_id: caller.tenant.0,
         credential_id: caller.credential_id,
@@ -89,10 +92,11 @@ impl Query for DeleteStatement<'_> {
 
 impl QueryFragment<Pg> for DeleteStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // Duplicates count once. `found` locks the tenant's rows (another tenant's
-        // batch is simply not found): a concurrent start or claim either finished before
-        // (and we see its state) or waits for us (and then finds no row).
-        out.push_sql("WITH requested AS (SELECT DISTINCT unnest(");
+        // `ids` holds no duplicates (see `delete_batches`). `found` locks the tenant's
+        // rows (another tenant's batch is simply not found): a concurrent start or
+        // claim either finished before (and we see its state) or waits for us (and then
+        // finds no row).
+        out.push_sql("WITH requested AS (SELECT unnest(");
         out.push_bind_param::<Array<Int8>, _>(self.ids)?;
         out.push_sql(
             ") AS id), \
