@@ -153,10 +153,16 @@ pub async fn apply(conn: &mut AsyncPgConnection) -> QueryResult<Vec<i64>> {
                     ))
                     .execute(conn)
                     .await?;
+                // The running sample has its run open; the succeeded one's is closed.
+                let finished = sample.state == BatchState::Succeeded;
                 diesel::insert_into(batch_runs::table)
                     .values((
                         batch_runs::batch_id.eq(sample.id),
                         batch_runs::worker.eq("seed"),
+                        batch_runs::started_at.eq(started.unwrap_or_else(Utc::now)),
+                        batch_runs::finished_at.eq(finished.then(Utc::now)),
+                        batch_runs::outcome.eq(finished.then_some("succeeded")),
+                        batch_runs::result.eq(&sample.batch.result),
                     ))
                     .execute(conn)
                     .await?;
