@@ -1,6 +1,6 @@
-//! gRPC spans and metrics as tower layers: [`GrpcServerLayer`] for `batch-service`
-//! (continues the caller's trace) and [`GrpcClientLayer`] for the translators' channel
-//! (starts a client span and injects its context into the call's headers).
+//! gRPC spans and metrics as a tower layer: [`GrpcLayer::SERVER`] for `batch-service`
+//! (continues the caller's trace) and [`GrpcLayer::CLIENT`] for the translators'
+//! channel (starts a client span and injects its context into the call's headers).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,15 +46,111 @@ fn record(span: &tracing::Span, code: Code) {
     }
 }
 
-/// Which end of a call a layer sits on; picks the metric families.
-#[derive(Debug, Clone, Copy)]
+/// Which end of a call a layer sits on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
+    /// `batch-service`: continue the caller's trace.
     Server,
+    /// The translators' channel: start a child span and send its context along.
     Client,
 }
 
+/// gRPC spans and metrics for one side of a call. [`GrpcLayer::SERVER`]: one
+/// `grpc.server` span per call, parented by the caller's `traceparent`.
+/// [`GrpcLayer::CLIENT`]: one `grpc.client` span per call, child of the current span,
+/// whose context travels in the request's `traceparent`. Either way the call is
+/// counted and timed by method and code (a transport failure counts as UNAVAILABLE).
+#[derive(Debug, Clone, Copy)]
+pub struct GrpcLayer {
+    side: Side,
+}
+
+impl GrpcLayer {
+    pub const SERVER: Self = Self { side: Side::Server };
+    pub const CLIENT: Self = Self { side: Side::Client };
+}
+
+impl<S> Layer<S> for GrpcLayer {
+    type Service = Grpc<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        Grpc {
+            inner,
+            side: self.side,
+        }
+    }
+}
+
+/// The service [`GrpcLayer`] wraps around a gRPC server or channel.
+#[derive(Debug, Clone)]
+pub struct Grpc<S> {
+    inner: S,
+    side: Side,
+}
+
+fn server_span<B>(request: &http::Request<B>, service: &str, method: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc.server",
+        otel.name = %request.uri().path().trim_start_matches('/'),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = Empty,
+        trace_id = Empty,
+    );
+    adopt_parent(&span, request.headers());
+    span
+}
+
+fn client_span<B>(request: &mut http::Request<B>, service: &str, method: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc.client",
+        otel.name = %request.uri().path().trim_start_matches('/'),
+        otel.kind = "client",
+        otel.status_code = Empty,
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = Empty,
+        server.address = request.uri().host(),
+    );
+    inject(&span, request.headers_mut());
+    span
+}
+
+impl<S, B, R> Service<http::Request<B>> for Grpc<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
+    R: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let path = request.uri().path().to_owned();
+        let (service, method) = service_and_method(&path);
+        let span = match self.side {
+            Side::Server => server_span(&request, service, method),
+            Side::Client => client_span(&mut request, service, method),
+        };
+        // The clone that was polled ready is the one to call (tower's usual dance).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(observe(inner, request, span, path, self.side))
+    }
+}
+
 /// Calls `inner` inside `span`, then records the gRPC code on the span and counts and
-/// times the call by method and code. A transport failure counts as UNAVAILABLE.
+/// times the call.
 async fn observe<S, B, R>(
     mut inner: S,
     request: http::Request<B>,
@@ -85,119 +181,6 @@ where
         .get_or_create(&RpcMethodLabels { method })
         .observe(started.elapsed().as_secs_f64());
     result
-}
-
-/// Server side: one `grpc.server` span per call, parented by the caller's
-/// `traceparent`, and calls counted and timed by method and code.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GrpcServerLayer;
-
-impl<S> Layer<S> for GrpcServerLayer {
-    type Service = GrpcServer<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        GrpcServer { inner }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct GrpcServer<S> {
-    inner: S,
-}
-
-impl<S, B, R> Service<http::Request<B>> for GrpcServer<S>
-where
-    S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: Send + 'static,
-    R: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let path = request.uri().path().to_owned();
-        let (service, method) = service_and_method(&path);
-        let span = tracing::info_span!(
-            "grpc.server",
-            otel.name = %path.trim_start_matches('/'),
-            otel.kind = "server",
-            otel.status_code = Empty,
-            rpc.system = "grpc",
-            rpc.service = %service,
-            rpc.method = %method,
-            rpc.grpc.status_code = Empty,
-            trace_id = Empty,
-        );
-        adopt_parent(&span, request.headers());
-        // The clone that was polled ready is the one to call (tower's usual dance).
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(observe(inner, request, span, path, Side::Server))
-    }
-}
-
-/// Client side: one `grpc.client` span per call, child of the current span, whose
-/// context travels in the request's `traceparent`; calls counted and timed by method
-/// and code (transport failures count as UNAVAILABLE).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GrpcClientLayer;
-
-impl<S> Layer<S> for GrpcClientLayer {
-    type Service = GrpcClient<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        GrpcClient { inner }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct GrpcClient<S> {
-    inner: S,
-}
-
-impl<S, B, R> Service<http::Request<B>> for GrpcClient<S>
-where
-    S: Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: Send + 'static,
-    R: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let path = request.uri().path().to_owned();
-        let (service, method) = service_and_method(&path);
-        let span = tracing::info_span!(
-            "grpc.client",
-            otel.name = %path.trim_start_matches('/'),
-            otel.kind = "client",
-            otel.status_code = Empty,
-            rpc.system = "grpc",
-            rpc.service = %service,
-            rpc.method = %method,
-            rpc.grpc.status_code = Empty,
-            server.address = Empty,
-        );
-        if let Some(host) = request.uri().host() {
-            span.record("server.address", host);
-        }
-        inject(&span, request.headers_mut());
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(observe(inner, request, span, path, Side::Client))
-    }
 }
 
 #[cfg(test)]

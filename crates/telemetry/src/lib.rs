@@ -4,8 +4,8 @@
 //! - [`init`] installs logging and tracing (and the OTLP exporter when
 //!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set) and returns a guard that flushes on shutdown.
 //! - [`http::trace_http`]: axum middleware for the translators' HTTP server spans.
-//! - [`grpc::GrpcServerLayer`] / [`grpc::GrpcClientLayer`]: tower layers for the gRPC
-//!   server and client spans, which also carry the W3C context across the hop.
+//! - [`grpc::GrpcLayer`]: a tower layer for the gRPC server and client spans, which
+//!   also carries the W3C context across the hop.
 //! - [`metrics`]: the metric families and the `/metrics` endpoint.
 
 pub mod grpc;

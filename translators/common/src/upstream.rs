@@ -53,7 +53,7 @@ impl Door {
 }
 
 /// The channel with a client span per call, whose context travels in `traceparent`.
-pub type TracedChannel = telemetry::grpc::GrpcClient<Channel>;
+pub type TracedChannel = telemetry::grpc::Grpc<Channel>;
 
 /// One lazily connected HTTP/2 channel, shared by every request of the translator.
 /// tonic reconnects by itself after the service restarts; cloning is cheap.
@@ -88,7 +88,7 @@ impl Upstream {
 
     /// A client on the shared channel.
     pub fn client(&self) -> BatchServiceClient<TracedChannel> {
-        BatchServiceClient::new(telemetry::grpc::GrpcClientLayer.layer(self.channel.clone()))
+        BatchServiceClient::new(telemetry::grpc::GrpcLayer::CLIENT.layer(self.channel.clone()))
     }
 
     /// From now on the translator reports not ready.

@@ -42,7 +42,7 @@ pub async fn serve(
 
     let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
     let server = Server::builder()
-        .layer(telemetry::grpc::GrpcServerLayer)
+        .layer(telemetry::grpc::GrpcLayer::SERVER)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
