@@ -85,22 +85,19 @@ pub(crate) fn fingerprint(message: &impl Message) -> String {
     hex::encode(&Sha256::digest(message.encode_to_vec())[..8])
 }
 
-/// A `ListBatchesRequest` as a query.
-pub(crate) fn list_batches(req: pb::ListBatchesRequest) -> Result<ListQuery, ApiError> {
+/// A `ListBatchesRequest` as a query; `print` is the [`fingerprint`] of its filters.
+pub(crate) fn list_batches(
+    req: pb::ListBatchesRequest,
+    print: &str,
+) -> Result<ListQuery, ApiError> {
     let mut v = Violations::default();
-    let print = fingerprint(&pb::ListBatchesRequest {
-        page_size: 0,
-        page_token: String::new(),
-        skip: 0,
-        ..req.clone()
-    });
     let page = page(
         &mut v,
         req.page_size,
         DEFAULT_BATCH_PAGE,
         &req.page_token,
         req.skip,
-        &print,
+        print,
     );
     let mut states = Vec::new();
     for (i, raw) in req.states.iter().enumerate() {

@@ -155,7 +155,7 @@ impl BatchApi {
             skip: 0,
             ..req.clone()
         });
-        let query = paging::list_batches(req)?;
+        let query = paging::list_batches(req, &print)?;
         let (records, total) =
             batches::list(&mut *self.conn().await?, ctx.caller.tenant, &query).await?;
         let page = paging::Page {
