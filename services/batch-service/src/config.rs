@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::grpc::DEFAULT_MAX_DELETE_IDS;
+use crate::grpc::{DEFAULT_MAX_DELETE_IDS, Limits};
 use crate::storage::PoolSettings;
+use crate::storage::grouping::{
+    DEFAULT_GROUP_MAX_REQUESTS, DEFAULT_GROUPS_IN_FLIGHT, GroupingSettings,
+};
 
 const DEFAULT_GRPC_LISTEN_ADDR: &str = "0.0.0.0:50051";
 const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9090";
@@ -131,6 +134,12 @@ pub struct ServeArgs {
     /// Most ids one DeleteBatches call may name.
     #[arg(long, env = "DELETE_MAX_IDS", default_value_t = DEFAULT_MAX_DELETE_IDS)]
     pub delete_max_ids: usize,
+    /// Most DeleteBatches calls grouped into one statement (1 turns grouping off).
+    #[arg(long, env = "DELETE_GROUP_MAX_REQUESTS", default_value_t = DEFAULT_GROUP_MAX_REQUESTS)]
+    pub delete_group_max_requests: usize,
+    /// Most grouped delete statements running at once (each holds a connection).
+    #[arg(long, env = "DELETE_GROUPS_IN_FLIGHT", default_value_t = DEFAULT_GROUPS_IN_FLIGHT)]
+    pub delete_groups_in_flight: usize,
     /// How long a resolved credential is trusted without asking the database again,
     /// in milliseconds (so also how long a revoked one keeps working). 0 disables.
     #[arg(long, env = "AUTH_CACHE_TTL_MS", default_value_t = DEFAULT_AUTH_CACHE_TTL_MS)]
@@ -146,6 +155,17 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_delete_ids: self.delete_max_ids,
+            delete_grouping: GroupingSettings {
+                max_requests: self.delete_group_max_requests,
+                max_ids: self.delete_max_ids,
+                max_in_flight: self.delete_groups_in_flight,
+            },
+        }
+    }
+
     pub fn pool_settings(&self) -> PoolSettings {
         PoolSettings {
             max_size: self.db_pool_size.max(1),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use batch_service::config::{AdminCommand, Cli, Command, SecretKind, ServeArgs};
 use batch_service::domain::SecretHash;
-use batch_service::grpc::{Authenticator, BatchApi, Limits, ServerOptions, serve};
+use batch_service::grpc::{Authenticator, BatchApi, ServerOptions, serve};
 use batch_service::storage::admin::{self, CredentialKind};
 use batch_service::storage::{AsyncPgConnection, TenantId, build_pool, migrations, seed};
 use clap::Parser as _;
@@ -78,13 +78,7 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
         pool.clone(),
         Duration::from_millis(args.auth_cache_ttl_ms),
     ));
-    let api = BatchApi::new(
-        pool,
-        auth,
-        Limits {
-            max_delete_ids: args.delete_max_ids,
-        },
-    );
+    let api = BatchApi::new(pool, auth, args.limits());
     let listener = tokio::net::TcpListener::bind(args.grpc_listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.grpc_listen_addr))?;

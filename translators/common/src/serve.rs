@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 use crate::{Upstream, shutdown_signal};
@@ -37,6 +38,11 @@ pub async fn serve_translator(
         .local_addr()
         .context("the listener has no address")?;
     tracing::info!(listen.addr = %address, "{name} listening on {address}");
+    // TCP_NODELAY: small answers go out at once instead of waiting for the client's
+    // delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

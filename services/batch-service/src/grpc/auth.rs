@@ -4,7 +4,7 @@
 //! effect within the cache's time to live.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use batch_proto::metadata;
@@ -12,7 +12,7 @@ use tonic::metadata::MetadataMap;
 
 use super::error::ApiError;
 use crate::domain::SecretHash;
-use crate::storage::{Caller, PgPool, auth};
+use crate::storage::{Caller, Database, PgPool, auth};
 
 /// More distinct live credentials than this within one TTL just clears the cache.
 const MAX_CACHED_CREDENTIALS: usize = 10_000;
@@ -32,18 +32,20 @@ type CacheKey = (SecretHash, Option<SecretHash>);
 /// Resolves bearer secrets (and SuperOffice application tokens) against the database.
 #[derive(Debug)]
 pub struct Authenticator {
-    pool: PgPool,
+    db: Database,
     ttl: Duration,
-    cache: Mutex<HashMap<CacheKey, (Caller, Instant)>>,
+    /// Read by every request, written once per credential and TTL: a read-write lock
+    /// lets concurrent requests look up at the same time.
+    cache: RwLock<HashMap<CacheKey, (Caller, Instant)>>,
 }
 
 impl Authenticator {
     /// `ttl` zero disables caching.
     pub fn new(pool: PgPool, ttl: Duration) -> Self {
         Self {
-            pool,
+            db: Database::new(pool),
             ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: RwLock::new(HashMap::new()),
         }
     }
 
@@ -68,7 +70,10 @@ impl Authenticator {
     }
 
     fn cached(&self, key: &CacheKey) -> Option<Caller> {
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
         cache
             .get(key)
             .filter(|(_, at)| at.elapsed() < self.ttl)
@@ -77,19 +82,29 @@ impl Authenticator {
 
     async fn resolve(&self, key: &CacheKey) -> Result<Caller, ApiError> {
         let (secret, app_token) = key;
-        let mut conn = self.pool.get().await?;
-        let caller = auth::find_caller(&mut conn, secret)
-            .await?
-            .ok_or(ApiError::Unauthenticated("the credential is not valid"))?;
-        if let Some(token) = app_token
-            && !auth::application_token_is_valid(&mut conn, caller.tenant, token).await?
-        {
+        let (caller, token_is_valid) = self
+            .db
+            .read(async |conn| {
+                let Some(caller) = auth::find_caller(conn, secret).await? else {
+                    return Ok((None, true));
+                };
+                let token_is_valid = match app_token {
+                    Some(token) => {
+                        auth::application_token_is_valid(conn, caller.tenant, token).await?
+                    }
+                    None => true,
+                };
+                Ok((Some(caller), token_is_valid))
+            })
+            .await?;
+        let caller = caller.ok_or(ApiError::Unauthenticated("the credential is not valid"))?;
+        if !token_is_valid {
             return Err(ApiError::Unauthenticated(
                 "the application token is not valid",
             ));
         }
         if !self.ttl.is_zero() {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= MAX_CACHED_CREDENTIALS {
                 cache.clear();
             }

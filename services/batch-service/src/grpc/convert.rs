@@ -26,12 +26,21 @@ impl Violations {
         });
     }
 
-    /// Takes `value` if it is at most `max` bytes long.
+    /// Takes `value` if it is at most `max` bytes long and PostgreSQL can store it
+    /// (text columns cannot hold NUL).
     pub(crate) fn text(&mut self, field: &str, value: String, max: usize) -> String {
         if value.len() > max {
             self.add(field, format!("must be at most {max} bytes"));
         }
+        self.storable(field, &value);
         value
+    }
+
+    /// Refuses text the database cannot store: NUL, in a column or inside JSON.
+    pub(crate) fn storable(&mut self, field: &str, value: &str) {
+        if value.contains('\0') {
+            self.add(field, "must not contain NUL characters");
+        }
     }
 
     pub(crate) fn int_in(
@@ -56,6 +65,32 @@ impl Violations {
             Err(ApiError::InvalidArgument(self.0))
         }
     }
+}
+
+/// The ids of a `DeleteBatches` call: at least one, at most `max` distinct, each a
+/// valid id.
+pub(crate) fn delete_ids(raw: &[i64], max: usize) -> Result<Vec<BatchId>, ApiError> {
+    if raw.is_empty() {
+        return Err(ApiError::invalid("ids", "must name at least one batch"));
+    }
+    let distinct: BTreeSet<i64> = raw.iter().copied().collect();
+    if distinct.len() > max {
+        return Err(ApiError::invalid(
+            "ids",
+            format!("at most {max} ids per call"),
+        ));
+    }
+    let mut v = Violations::default();
+    for (i, raw) in raw.iter().enumerate() {
+        if let Err(e) = BatchId::new(*raw) {
+            v.add(format!("ids[{i}]"), e.to_string());
+        }
+    }
+    v.finish(())?;
+    Ok(distinct
+        .into_iter()
+        .filter_map(|raw| BatchId::new(raw).ok())
+        .collect())
 }
 
 pub(crate) fn batch_id(field: &str, raw: i64) -> Result<BatchId, ApiError> {
@@ -220,12 +255,11 @@ fn new_batch(v: &mut Violations, field: &str, b: pb::Batch) -> NewBatch {
         );
     }
     for (i, d) in b.destination_ids.iter().enumerate() {
+        let path = format!("{field}.destination_ids[{i}]");
         if d.is_empty() || d.len() > TextLimits::SHORT_TEXT {
-            v.add(
-                format!("{field}.destination_ids[{i}]"),
-                "must be 1 to 1024 bytes",
-            );
+            v.add(&path, "must be 1 to 1024 bytes");
         }
+        v.storable(&path, d);
     }
     let parameters = b
         .parameters

@@ -2,12 +2,23 @@
 //! explicitly, twice (log level and code), so a new kind of failure cannot quietly
 //! turn into INTERNAL.
 
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel_async::pooled_connection::PoolError;
+use std::time::Duration;
+
+use diesel::result::Error as DieselError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetail, ErrorDetails, StatusExt as _};
 
 use crate::domain::BatchState;
+use crate::storage::StorageError;
+use crate::storage::error::ConstraintKind;
+
+/// Most ids a message names before "and N more".
+const MESSAGE_IDS: usize = 5;
+/// Most ids the details of one error list: with the message, an error stays well
+/// under 4 KiB of metadata, which every common gRPC client accepts.
+pub(crate) const DETAIL_IDS: usize = 20;
+/// What `RetryInfo` advises a caller to wait before trying again.
+const RETRY_DELAY: Duration = Duration::from_millis(200);
 
 /// A field the caller got wrong, as `google.rpc.BadRequest` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +47,13 @@ pub enum ApiError {
     },
     #[error("unauthenticated: {0}")]
     Unauthenticated(&'static str),
-    /// The database cannot be reached, or did not answer in time.
+    /// A constraint refused the change (a duplicate, a vanished reference).
+    #[error("constraint {constraint} refused the change")]
+    Conflict {
+        kind: ConstraintKind,
+        constraint: String,
+    },
+    /// The database cannot be reached, did not answer in time, or stayed contended.
     #[error("unavailable: {0}")]
     Unavailable(String),
     #[error("internal: {0}")]
@@ -67,29 +84,24 @@ impl ApiError {
     }
 }
 
-impl From<DieselError> for ApiError {
-    fn from(error: DieselError) -> Self {
-        match &error {
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::Unavailable("the database connection was lost".into())
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Unavailable(why) => Self::Unavailable(why.to_string()),
+            // Retried inside the service already; the caller may try again.
+            StorageError::Contention { .. } => Self::Unavailable(error.to_string()),
+            StorageError::UnstorableValue(why) => {
+                Self::invalid("", format!("cannot be stored: {why}"))
             }
-            // SQLSTATE 57014: our statement_timeout fired.
-            DieselError::DatabaseError(_, info) if info.message().contains("statement timeout") => {
-                Self::Unavailable("the database did not answer in time".into())
-            }
-            _ => Self::Internal(error.to_string()),
+            StorageError::Constraint { kind, constraint } => Self::Conflict { kind, constraint },
+            StorageError::Unexpected(why) => Self::Internal(why),
         }
     }
 }
 
-impl From<bb8::RunError<PoolError>> for ApiError {
-    fn from(error: bb8::RunError<PoolError>) -> Self {
-        match error {
-            bb8::RunError::TimedOut => {
-                Self::Unavailable("no database connection became free in time".into())
-            }
-            bb8::RunError::User(e) => Self::Unavailable(format!("cannot reach the database: {e}")),
-        }
+impl From<DieselError> for ApiError {
+    fn from(error: DieselError) -> Self {
+        StorageError::from(error).into()
     }
 }
 
@@ -101,6 +113,7 @@ impl From<ApiError> for Status {
             | ApiError::NotFound { .. }
             | ApiError::Running(_)
             | ApiError::WrongState { .. }
+            | ApiError::Conflict { .. }
             | ApiError::Unauthenticated(_) => tracing::debug!(%error, "request refused"),
             ApiError::Unavailable(_) => tracing::warn!(%error, "request failed"),
             ApiError::Internal(_) => tracing::error!(%error, "request failed"),
@@ -117,6 +130,7 @@ impl From<ApiError> for Status {
             ApiError::NotFound { kind, ids } => {
                 let details: Vec<ErrorDetail> = ids
                     .iter()
+                    .take(DETAIL_IDS)
                     .map(|id| {
                         ErrorDetail::from(tonic_types::ResourceInfo::new(
                             format!(
@@ -142,7 +156,7 @@ impl From<ApiError> for Status {
             }
             ApiError::Running(ids) => {
                 let mut details = ErrorDetails::new();
-                for id in &ids {
+                for id in ids.iter().take(DETAIL_IDS) {
                     details.add_precondition_failure_violation(
                         "RUNNING",
                         id.to_string(),
@@ -169,16 +183,78 @@ impl From<ApiError> for Status {
                 )
             }
             ApiError::Unauthenticated(why) => Status::unauthenticated(why),
-            ApiError::Unavailable(why) => Status::unavailable(why),
+            ApiError::Conflict { kind, constraint } => {
+                let (code, message) = match kind {
+                    ConstraintKind::Unique => (Code::AlreadyExists, "it already exists"),
+                    ConstraintKind::ForeignKey => (
+                        Code::FailedPrecondition,
+                        "a record it refers to does not exist",
+                    ),
+                    ConstraintKind::Check | ConstraintKind::NotNull => {
+                        (Code::InvalidArgument, "a value is out of bounds")
+                    }
+                };
+                Status::new(code, format!("{message} (constraint {constraint})"))
+            }
+            ApiError::Unavailable(why) => {
+                let mut details = ErrorDetails::new();
+                details.set_retry_info(Some(RETRY_DELAY));
+                Status::with_error_details(Code::Unavailable, why, details)
+            }
             // Internal details stay in the log, not in the answer.
             ApiError::Internal(_) => Status::internal("internal error"),
         }
     }
 }
 
+/// The first few ids, then how many more: a message stays short however many ids
+/// a refusal is about.
 fn join_ids(ids: &[i64]) -> String {
-    ids.iter()
+    let mut list = ids
+        .iter()
+        .take(MESSAGE_IDS)
         .map(i64::to_string)
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if ids.len() > MESSAGE_IDS {
+        list.push_str(&format!(" and {} more", ids.len() - MESSAGE_IDS));
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_a_few_ids_and_count_the_rest() {
+        assert_eq!(join_ids(&[1, 2]), "1, 2");
+        let many: Vec<i64> = (1..=10_000).collect();
+        assert_eq!(join_ids(&many), "1, 2, 3, 4, 5 and 9995 more");
+    }
+
+    #[test]
+    fn a_refusal_of_ten_thousand_ids_stays_small() {
+        let status = Status::from(ApiError::Running((1..=10_000).collect()));
+        let mut headers = http::HeaderMap::new();
+        status.add_header(&mut headers).unwrap();
+        let size: usize = headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len())
+            .sum();
+        assert!(size < 4_096, "{size} bytes of metadata");
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        let details = status.get_error_details();
+        assert_eq!(
+            details.precondition_failure().unwrap().violations.len(),
+            DETAIL_IDS
+        );
+    }
+
+    #[test]
+    fn unavailable_advises_a_retry() {
+        let status = Status::from(ApiError::from(StorageError::Contention { attempts: 4 }));
+        assert_eq!(status.code(), Code::Unavailable);
+        assert!(status.get_error_details().retry_info().is_some());
+    }
 }

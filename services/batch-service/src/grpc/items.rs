@@ -30,6 +30,12 @@ pub(crate) fn new_items(items: Vec<pb::BatchItem>) -> Result<Vec<NewItem>, ApiEr
                 .parameters
                 .map(struct_to_json)
                 .unwrap_or_else(|| Value::Object(Map::new()));
+            if holds_nul(&parameters) {
+                v.add(
+                    format!("items[{i}].parameters"),
+                    "must not contain NUL characters",
+                );
+            }
             if parameters.to_string().len() > MAX_ITEM_JSON_BYTES {
                 v.add(
                     format!("items[{i}].parameters"),
@@ -55,6 +61,16 @@ pub(crate) fn item_to_proto(record: ItemRecord) -> pb::BatchItem {
             _ => Some(prost_types::Struct::default()),
         },
         create_time: Some(timestamp(record.created_at)),
+    }
+}
+
+/// PostgreSQL's JSON cannot hold NUL, in a key or in a string.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(holds_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 

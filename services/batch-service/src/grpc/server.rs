@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use batch_proto::v1::batch_service_server::BatchServiceServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
 use super::BatchApi;
@@ -47,9 +47,14 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(BatchServiceServer::new(api))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
-            let _ = drain_rx.await;
-        });
+        // Without TCP_NODELAY small response frames wait for the client's delayed ACK
+        // (tens of milliseconds per call); tonic sets it only on listeners it binds.
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            async {
+                let _ = drain_rx.await;
+            },
+        );
     tokio::pin!(server);
 
     tokio::select! {

@@ -2,7 +2,6 @@
 //! storage and converts the answer. The rules themselves live in storage (atomic SQL)
 //! and domain (what is valid).
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use batch_proto::v1::{self as pb, batch_service_server::BatchService};
@@ -17,24 +16,28 @@ use crate::domain::{BatchId, BatchState, TextLimits};
 use crate::metrics::DeleteOutcome as DeleteMetric;
 use crate::storage::batches::UpdateOutcome;
 use crate::storage::delete::{DeleteOutcome, DeleteRequest};
+use crate::storage::grouping::{DeleteQueue, GroupingSettings};
 use crate::storage::items::ItemsOutcome;
 use crate::storage::lifecycle::Transition;
-use crate::storage::{PgPool, batches, delete, items, lifecycle};
+use crate::storage::{Database, PgPool, batches, items, lifecycle};
 
 /// Default for [`Limits::max_delete_ids`].
 pub const DEFAULT_MAX_DELETE_IDS: usize = 10_000;
 
-/// Request-size limits that operators may tune.
+/// Request-size and grouping limits that operators may tune.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Most ids one `DeleteBatches` call may name.
     pub max_delete_ids: usize,
+    /// How concurrent deletes are grouped into statements.
+    pub delete_grouping: GroupingSettings,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_delete_ids: DEFAULT_MAX_DELETE_IDS,
+            delete_grouping: GroupingSettings::default(),
         }
     }
 }
@@ -42,7 +45,8 @@ impl Default for Limits {
 /// The service implementation; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BatchApi {
-    pool: PgPool,
+    db: Database,
+    deletes: DeleteQueue,
     auth: Arc<Authenticator>,
     limits: Limits,
 }
@@ -54,19 +58,24 @@ fn respond<T>(result: Result<T, ApiError>) -> RpcResult<T> {
 }
 
 impl BatchApi {
+    /// Starts the delete grouping on the current tokio runtime.
     pub fn new(pool: PgPool, auth: Arc<Authenticator>, limits: Limits) -> Self {
-        Self { pool, auth, limits }
+        let db = Database::new(pool);
+        let grouping = GroupingSettings {
+            max_ids: limits.max_delete_ids,
+            ..limits.delete_grouping
+        };
+        Self {
+            deletes: DeleteQueue::start(db.clone(), grouping),
+            db,
+            auth,
+            limits,
+        }
     }
 
     async fn accept<T>(&self, request: Request<T>) -> Result<(RequestContext, T), Status> {
         let ctx = self.auth.authenticate(request.metadata()).await?;
         Ok((ctx, request.into_inner()))
-    }
-
-    async fn conn(
-        &self,
-    ) -> Result<bb8::PooledConnection<'_, crate::storage::pool::Manager>, ApiError> {
-        Ok(self.pool.get().await?)
     }
 
     /// Maps a lifecycle refusal to the error the caller sees.
@@ -96,37 +105,10 @@ impl BatchApi {
         ctx: RequestContext,
         req: pb::DeleteBatchesRequest,
     ) -> Result<pb::DeleteBatchesResponse, ApiError> {
-        if req.ids.is_empty() {
-            return Err(ApiError::invalid("ids", "must name at least one batch"));
-        }
-        let unique: BTreeSet<i64> = req.ids.iter().copied().collect();
-        if unique.len() > self.limits.max_delete_ids {
-            return Err(ApiError::invalid(
-                "ids",
-                format!("at most {} ids per call", self.limits.max_delete_ids),
-            ));
-        }
-        let mut v = convert::Violations::default();
-        for (i, raw) in req.ids.iter().enumerate() {
-            if let Err(e) = BatchId::new(*raw) {
-                v.add(format!("ids[{i}]"), e.to_string());
-            }
-        }
-        v.finish(())?;
-        // Validated above; the set already removed duplicates and sorted them.
-        let ids: Vec<BatchId> = unique
-            .into_iter()
-            .filter_map(|raw| BatchId::new(raw).ok())
-            .collect();
-        let request = DeleteRequest {
-            ids: &ids,
-            allow_missing: req.allow_missing,
-            door: ctx.door,
-            trace_id: &ctx.trace_id,
-        };
-        let outcome =
-            delete::delete_batches(&mut *self.conn().await?, ctx.caller, &request).await?;
-        match outcome {
+        let ids = convert::delete_ids(&req.ids, self.limits.max_delete_ids)?;
+        let request =
+            DeleteRequest::new(ctx.caller, ids, req.allow_missing, ctx.door, ctx.trace_id);
+        match self.deletes.delete(request).await? {
             DeleteOutcome::Deleted(deleted_ids) => {
                 // Debug, not info: this is the hot path, and a bulk delete lists
                 // thousands of ids. The audit table is the record of deletes.
@@ -156,8 +138,10 @@ impl BatchApi {
             ..req.clone()
         });
         let query = paging::list_batches(req, &print)?;
-        let (records, total) =
-            batches::list(&mut *self.conn().await?, ctx.caller.tenant, &query).await?;
+        let (records, total) = self
+            .db
+            .read(async |conn| batches::list(conn, ctx.caller.tenant, &query).await)
+            .await?;
         let page = paging::Page {
             offset: query.offset,
             limit: query.limit,
@@ -176,7 +160,11 @@ impl BatchApi {
     ) -> Result<pb::Batch, ApiError> {
         let patch = convert::update_request(req)?;
         let id = patch.id;
-        match batches::update(&mut *self.conn().await?, ctx.caller.tenant, &patch).await? {
+        match self
+            .db
+            .write(async |conn| batches::update(conn, ctx.caller.tenant, &patch).await)
+            .await?
+        {
             UpdateOutcome::Updated(record) => Ok(batch_to_proto(*record)),
             UpdateOutcome::NotFound => Err(ApiError::batch_not_found(id.get())),
             UpdateOutcome::Running => Err(ApiError::Running(vec![id.get()])),
@@ -217,16 +205,13 @@ impl BatchApi {
         let query = v.text("query", req.query, TextLimits::SHORT_TEXT);
         v.finish(())?;
         let query = (!query.is_empty()).then_some(query.as_str());
-        let (records, total) = items::list(
-            &mut *self.conn().await?,
-            ctx.caller.tenant,
-            id,
-            query,
-            page.limit,
-            page.offset,
-        )
-        .await?
-        .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
+        let (records, total) = self
+            .db
+            .read(async |conn| {
+                items::list(conn, ctx.caller.tenant, id, query, page.limit, page.offset).await
+            })
+            .await?
+            .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
         Ok(pb::ListBatchItemsResponse {
             items: records.into_iter().map(item_to_proto).collect(),
             next_page_token: page.next_token(total, &print),
@@ -242,8 +227,12 @@ impl BatchService for BatchApi {
         respond(
             async {
                 let (batch, start) = convert::create_request(req)?;
-                let mut conn = self.conn().await?;
-                let record = batches::create(&mut conn, ctx.caller.tenant, &batch, start).await?;
+                let record = self
+                    .db
+                    .write(async |conn| {
+                        batches::create(conn, ctx.caller.tenant, &batch, start).await
+                    })
+                    .await?;
                 Ok(batch_to_proto(record))
             }
             .await,
@@ -255,7 +244,9 @@ impl BatchService for BatchApi {
         respond(
             async {
                 let id = batch_id("id", req.id)?;
-                let record = batches::find(&mut *self.conn().await?, ctx.caller.tenant, id)
+                let record = self
+                    .db
+                    .read(async |conn| batches::find(conn, ctx.caller.tenant, id).await)
                     .await?
                     .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
                 Ok(batch_to_proto(record))
@@ -291,6 +282,7 @@ impl BatchService for BatchApi {
             Err(ApiError::InvalidArgument(_)) => (DeleteMetric::Invalid, 0),
             Err(
                 ApiError::WrongState { .. }
+                | ApiError::Conflict { .. }
                 | ApiError::Unauthenticated(_)
                 | ApiError::Unavailable(_)
                 | ApiError::Internal(_),
@@ -305,7 +297,10 @@ impl BatchService for BatchApi {
         respond(
             async {
                 let id = batch_id("id", req.id)?;
-                let t = lifecycle::start(&mut *self.conn().await?, ctx.caller.tenant, id).await?;
+                let t = self
+                    .db
+                    .write(async |conn| lifecycle::start(conn, ctx.caller.tenant, id).await)
+                    .await?;
                 Self::transition(id, "start", t)
             }
             .await,
@@ -317,7 +312,10 @@ impl BatchService for BatchApi {
         respond(
             async {
                 let id = batch_id("id", req.id)?;
-                let t = lifecycle::stop(&mut *self.conn().await?, ctx.caller.tenant, id).await?;
+                let t = self
+                    .db
+                    .write(async |conn| lifecycle::stop(conn, ctx.caller.tenant, id).await)
+                    .await?;
                 Self::transition(id, "stop", t)
             }
             .await,
@@ -331,8 +329,10 @@ impl BatchService for BatchApi {
         let (ctx, _req) = self.accept(request).await?;
         respond(
             async {
-                let stopped_ids =
-                    lifecycle::stop_all(&mut *self.conn().await?, ctx.caller.tenant).await?;
+                let stopped_ids = self
+                    .db
+                    .write(async |conn| lifecycle::stop_all(conn, ctx.caller.tenant).await)
+                    .await?;
                 Ok(pb::StopAllBatchesResponse { stopped_ids })
             }
             .await,
@@ -349,9 +349,12 @@ impl BatchService for BatchApi {
                 let mut v = convert::Violations::default();
                 let worker = v.text("worker", req.worker, TextLimits::SHORT_TEXT);
                 v.finish(())?;
-                let claimed =
-                    lifecycle::claim_next(&mut *self.conn().await?, ctx.caller.tenant, &worker)
-                        .await?;
+                let claimed = self
+                    .db
+                    .write(async |conn| {
+                        lifecycle::claim_next(conn, ctx.caller.tenant, &worker).await
+                    })
+                    .await?;
                 Ok(pb::ClaimNextBatchResponse {
                     batch: claimed.map(batch_to_proto),
                 })
@@ -376,14 +379,13 @@ impl BatchService for BatchApi {
                     TextLimits::LONG_TEXT,
                 );
                 v.finish(())?;
-                let t = lifecycle::report_progress(
-                    &mut *self.conn().await?,
-                    ctx.caller.tenant,
-                    id,
-                    percent,
-                    &text,
-                )
-                .await?;
+                let t = self
+                    .db
+                    .write(async |conn| {
+                        lifecycle::report_progress(conn, ctx.caller.tenant, id, percent, &text)
+                            .await
+                    })
+                    .await?;
                 Self::transition(id, "report progress of", t)
             }
             .await,
@@ -402,14 +404,12 @@ impl BatchService for BatchApi {
                 let mut v = convert::Violations::default();
                 let result = v.text("result", req.result, TextLimits::LONG_TEXT);
                 v.finish(())?;
-                let t = lifecycle::finish(
-                    &mut *self.conn().await?,
-                    ctx.caller.tenant,
-                    id,
-                    outcome,
-                    &result,
-                )
-                .await?;
+                let t = self
+                    .db
+                    .write(async |conn| {
+                        lifecycle::finish(conn, ctx.caller.tenant, id, outcome, &result).await
+                    })
+                    .await?;
                 Self::transition(id, "finish", t)
             }
             .await,
@@ -425,8 +425,10 @@ impl BatchService for BatchApi {
             async {
                 let id = batch_id("batch_id", req.batch_id)?;
                 let new = new_items(req.items)?;
-                let outcome =
-                    items::add(&mut *self.conn().await?, ctx.caller.tenant, id, &new).await?;
+                let outcome = self
+                    .db
+                    .write(async |conn| items::add(conn, ctx.caller.tenant, id, &new).await)
+                    .await?;
                 let (records, batch) = Self::items_outcome(id, outcome)?;
                 Ok(pb::AddBatchItemsResponse {
                     items: records.into_iter().map(item_to_proto).collect(),
@@ -463,9 +465,10 @@ impl BatchService for BatchApi {
                     .enumerate()
                     .map(|(i, raw)| item_id(&format!("item_ids[{i}]"), *raw))
                     .collect::<Result<Vec<_>, _>>()?;
-                let outcome =
-                    items::delete(&mut *self.conn().await?, ctx.caller.tenant, id, &item_ids)
-                        .await?;
+                let outcome = self
+                    .db
+                    .write(async |conn| items::delete(conn, ctx.caller.tenant, id, &item_ids).await)
+                    .await?;
                 let deleted_item_ids = Self::items_outcome(id, outcome)?;
                 Ok(pb::DeleteBatchItemsResponse { deleted_item_ids })
             }
@@ -481,7 +484,10 @@ impl BatchService for BatchApi {
         respond(
             async {
                 let id = batch_id("batch_id", req.batch_id)?;
-                let outcome = items::clear(&mut *self.conn().await?, ctx.caller.tenant, id).await?;
+                let outcome = self
+                    .db
+                    .write(async |conn| items::clear(conn, ctx.caller.tenant, id).await)
+                    .await?;
                 let deleted_count = Self::items_outcome(id, outcome)?;
                 Ok(pb::ClearBatchItemsResponse { deleted_count })
             }

@@ -1,9 +1,20 @@
-//! `DeleteBatches` in one SQL statement, hence one database round trip whatever the
-//! number of ids: lock the tenant's requested rows, decide, delete (cascading to items
-//! and runs through foreign keys) and write the audit record, atomically.
+//! `DeleteBatches` for a group of requests in one SQL statement: one round trip and one
+//! commit however many requests and ids the group holds, each request still decided on
+//! its own. [`super::grouping`] forms the groups; a lone request is a group of one.
+//!
+//! For every request the statement locks the tenant's listed rows, finds the running
+//! and the missing ones, and deletes the request's rows (items and runs cascade through
+//! foreign keys) only if none is running and (`allow_missing` or none is missing); it
+//! writes one audit row per request that went through. Requests refused stay untouched
+//! while the rest of the group goes through.
+//!
+//! Rows are locked in id order across the whole group, so two statements whose ids
+//! overlap wait for each other instead of deadlocking. Two requests naming the same id
+//! are never put in one group (see [`super::grouping`]).
 //!
 //! The statement is a diesel query fragment with a static query id, so diesel prepares
-//! it once per connection and afterwards each call is a single Bind/Execute exchange.
+//! it once per connection; its text does not depend on the group's size (every value
+//! travels in arrays).
 
 use diesel::QueryResult;
 use diesel::pg::Pg;
@@ -16,16 +27,45 @@ use crate::domain::BatchId;
 
 /// What one delete request asks for.
 #[derive(Debug, Clone)]
-pub struct DeleteRequest<'a> {
-    pub ids: &'a [BatchId],
+pub struct DeleteRequest {
+    pub caller: Caller,
+    /// Ascending, without duplicates (duplicates count once).
+    ids: Vec<i64>,
     pub allow_missing: bool,
     /// `grpc`, `rest` or `soap`: which door the request came through.
-    pub door: &'a str,
+    pub door: &'static str,
     /// The W3C trace id of the request, or empty.
-    pub trace_id: &'a str,
+    pub trace_id: String,
 }
 
-/// What the database decided. Nothing was changed unless it is `Deleted`.
+impl DeleteRequest {
+    pub fn new(
+        caller: Caller,
+        ids: impl IntoIterator<Item = BatchId>,
+        allow_missing: bool,
+        door: &'static str,
+        trace_id: String,
+    ) -> Self {
+        let mut ids: Vec<i64> = ids.into_iter().map(BatchId::get).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Self {
+            caller,
+            ids,
+            allow_missing,
+            door,
+            trace_id,
+        }
+    }
+
+    /// The distinct ids, ascending.
+    pub fn ids(&self) -> &[i64] {
+        &self.ids
+    }
+}
+
+/// What the database decided for one request. Nothing of the request was changed
+/// unless it is `Deleted`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeleteOutcome {
     /// Every listed batch that exists is gone (ascending ids); the audit row is written.
@@ -36,103 +76,129 @@ pub enum DeleteOutcome {
     Running(Vec<i64>),
 }
 
-/// Runs the delete as one statement.
-#[tracing::instrument(name = "DELETE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "DELETE", db.collection.name = "batches", batch.count = request.ids.len()))]
-pub async fn delete_batches(
+/// Runs the requests as one statement; the outcomes come in the requests' order.
+/// The requests must not share ids (the grouping guarantees it).
+pub async fn delete_group(
     conn: &mut AsyncPgConnection,
-    caller: Caller,
-    request: &DeleteRequest<'_>,
-) -> QueryResult<DeleteOutcome> {
-    let mut ids: Vec<i64> = request.ids.iter().map(|id| id.get()).collect();
-    // Duplicates count once.
-    ids.sort_unstable();
-    ids.dedup();
-    let statement = DeleteStatement {
-        tenant_id: caller.tenant.0,
-        credential_id: caller.credential_id,
-        ids: &ids,
-        allow_missing: request.allow_missing,
-        door: request.door,
-        trace_id: request.trace_id,
+    requests: &[&DeleteRequest],
+) -> QueryResult<Vec<DeleteOutcome>> {
+    let id_count = requests.iter().map(|r| r.ids.len()).sum();
+    let mut statement = GroupStatement {
+        tenant_ids: Vec::with_capacity(requests.len()),
+        credential_ids: Vec::with_capacity(requests.len()),
+        allow_missing: Vec::with_capacity(requests.len()),
+        doors: Vec::with_capacity(requests.len()),
+        trace_ids: Vec::with_capacity(requests.len()),
+        id_requests: Vec::with_capacity(id_count),
+        ids: Vec::with_capacity(id_count),
     };
-    let (deleted, running, missing): (Vec<i64>, Vec<i64>, Vec<i64>) =
-        RunQueryDsl::get_result(statement, conn).await?;
-    Ok(if !missing.is_empty() && !request.allow_missing {
-        DeleteOutcome::Missing(missing)
-    } else if !running.is_empty() {
-        DeleteOutcome::Running(running)
-    } else {
-        DeleteOutcome::Deleted(deleted)
-    })
+    for (number, request) in (1_i64..).zip(requests) {
+        statement.tenant_ids.push(request.caller.tenant.0);
+        statement.credential_ids.push(request.caller.credential_id);
+        statement.allow_missing.push(request.allow_missing);
+        statement.doors.push(request.door);
+        statement.trace_ids.push(&request.trace_id);
+        statement
+            .id_requests
+            .extend(std::iter::repeat_n(number, request.ids.len()));
+        statement.ids.extend_from_slice(&request.ids);
+    }
+    let rows: Vec<VerdictRow> = RunQueryDsl::load(statement, conn).await?;
+    if rows.len() != requests.len() {
+        return Err(diesel::result::Error::DeserializationError(
+            format!("{} outcomes for {} requests", rows.len(), requests.len()).into(),
+        ));
+    }
+    Ok(requests
+        .iter()
+        .zip(rows)
+        .map(|(request, (_, deleted, running, missing))| {
+            if !missing.is_empty() && !request.allow_missing {
+                DeleteOutcome::Missing(missing)
+            } else if !running.is_empty() {
+                DeleteOutcome::Running(running)
+            } else {
+                DeleteOutcome::Deleted(deleted)
+            }
+        })
+        .collect())
 }
 
-/// The statement's parameters; see `walk_ast` for the SQL.
-#[derive(Debug, Clone, Copy)]
-struct DeleteStatement<'a> {
-    tenant_id: i64,
-    credential_id: i64,
-    ids: &'a [i64],
-    allow_missing: bool,
-    door: &'a str,
-    trace_id: &'a str,
+/// One request's verdict: its number, deleted ids, running ids, missing ids.
+type VerdictRow = (i64, Vec<i64>, Vec<i64>, Vec<i64>);
+
+/// The statement's parameters, as arrays: one entry per request (numbered from 1 in
+/// order), and the flattened `(request number, id)` pairs.
+struct GroupStatement<'a> {
+    tenant_ids: Vec<i64>,
+    credential_ids: Vec<i64>,
+    allow_missing: Vec<bool>,
+    doors: Vec<&'a str>,
+    trace_ids: Vec<&'a str>,
+    id_requests: Vec<i64>,
+    ids: Vec<i64>,
 }
 
 /// The statement's identity in diesel's prepared-statement cache.
-struct DeleteStatementId;
+struct GroupStatementId;
 
-impl QueryId for DeleteStatement<'_> {
-    type QueryId = DeleteStatementId;
+impl QueryId for GroupStatement<'_> {
+    type QueryId = GroupStatementId;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl Query for DeleteStatement<'_> {
-    /// Deleted ids, running ids, missing ids.
-    type SqlType = (Array<Int8>, Array<Int8>, Array<Int8>);
+impl Query for GroupStatement<'_> {
+    /// Request number, deleted ids, running ids, missing ids.
+    type SqlType = (Int8, Array<Int8>, Array<Int8>, Array<Int8>);
 }
 
-impl QueryFragment<Pg> for DeleteStatement<'_> {
+impl QueryFragment<Pg> for GroupStatement<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // `ids` holds no duplicates (see `delete_batches`). `found` locks the tenant's
-        // rows (another tenant's batch is simply not found): a concurrent start or
-        // claim either finished before (and we see its state) or waits for us (and then
-        // finds no row).
-        out.push_sql("WITH requested AS (SELECT unnest(");
-        out.push_bind_param::<Array<Int8>, _>(self.ids)?;
+        // `found` locks the requested rows of each request's tenant in id order (another
+        // tenant's batch is simply not found). A concurrent start or claim either
+        // finished before (and we see its state) or waits for us (and then finds no
+        // row).
+        out.push_sql("WITH req AS (SELECT * FROM unnest(");
+        out.push_bind_param::<Array<Int8>, _>(&self.tenant_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int8>, _>(&self.credential_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.allow_missing)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.doors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.trace_ids)?;
         out.push_sql(
-            ") AS id), \
-             found AS (SELECT b.id, b.state FROM batches b \
-                WHERE b.id IN (SELECT id FROM requested) AND b.tenant_id = ",
+            ") WITH ORDINALITY AS r(tenant_id, credential_id, allow_missing, door, trace_id, n)), \
+             wanted AS (SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Int8, _>(&self.tenant_id)?;
+        out.push_bind_param::<Array<Int8>, _>(&self.id_requests)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Int8>, _>(&self.ids)?;
         out.push_sql(
-            " FOR UPDATE), \
-             verdict AS (SELECT \
-                COALESCE((SELECT array_agg(id ORDER BY id) FROM found \
-                    WHERE state = 'running'), '{}') AS running, \
-                COALESCE((SELECT array_agg(id ORDER BY id) FROM requested \
-                    WHERE id NOT IN (SELECT id FROM found)), '{}') AS missing), \
-             allowed AS (SELECT cardinality(running) = 0 AND (",
-        );
-        out.push_bind_param::<Bool, _>(&self.allow_missing)?;
-        out.push_sql(
-            " OR cardinality(missing) = 0) AS ok FROM verdict), \
-             deleted AS (DELETE FROM batches WHERE id IN (SELECT id FROM found) \
-                AND (SELECT ok FROM allowed) RETURNING id), \
+            ") AS w(n, id)), \
+             found AS (SELECT b.id, b.state, w.n FROM batches b \
+                JOIN wanted w ON w.id = b.id \
+                JOIN req r ON r.n = w.n AND r.tenant_id = b.tenant_id \
+                ORDER BY b.id FOR UPDATE OF b), \
+             running AS (SELECT n, array_agg(id ORDER BY id) AS ids FROM found \
+                WHERE state = 'running' GROUP BY n), \
+             missing AS (SELECT w.n, array_agg(w.id ORDER BY w.id) AS ids FROM wanted w \
+                WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.id = w.id) GROUP BY w.n), \
+             verdict AS (SELECT r.n, r.tenant_id, r.credential_id, r.door, r.trace_id, \
+                COALESCE(ru.ids, '{}') AS running, COALESCE(mi.ids, '{}') AS missing, \
+                ru.ids IS NULL AND (r.allow_missing OR mi.ids IS NULL) AS ok \
+                FROM req r LEFT JOIN running ru ON ru.n = r.n LEFT JOIN missing mi ON mi.n = r.n), \
+             deleted AS (DELETE FROM batches b USING found f, verdict v \
+                WHERE b.id = f.id AND v.n = f.n AND v.ok RETURNING b.id, f.n), \
+             deleted_by_request AS (SELECT n, array_agg(id ORDER BY id) AS ids FROM deleted \
+                GROUP BY n), \
              audit AS (INSERT INTO batch_deletions \
                 (tenant_id, credential_id, door, batch_ids, trace_id) \
-                SELECT ",
-        );
-        out.push_bind_param::<Int8, _>(&self.tenant_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Int8, _>(&self.credential_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.door)?;
-        out.push_sql(", COALESCE((SELECT array_agg(id ORDER BY id) FROM deleted), '{}'), ");
-        out.push_bind_param::<Text, _>(&self.trace_id)?;
-        out.push_sql(
-            " WHERE (SELECT ok FROM allowed)) \
-             SELECT COALESCE((SELECT array_agg(id ORDER BY id) FROM deleted), '{}'::int8[]), \
-                running, missing FROM verdict",
+                SELECT v.tenant_id, v.credential_id, v.door, COALESCE(d.ids, '{}'), v.trace_id \
+                FROM verdict v LEFT JOIN deleted_by_request d ON d.n = v.n WHERE v.ok) \
+             SELECT v.n, COALESCE(d.ids, '{}'::int8[]), v.running, v.missing \
+             FROM verdict v LEFT JOIN deleted_by_request d ON d.n = v.n ORDER BY v.n",
         );
         Ok(())
     }

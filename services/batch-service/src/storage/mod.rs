@@ -6,6 +6,8 @@ pub mod admin;
 pub mod auth;
 pub mod batches;
 pub mod delete;
+pub mod error;
+pub mod grouping;
 pub mod items;
 pub mod lifecycle;
 pub mod migrations;
@@ -15,7 +17,8 @@ pub mod schema;
 pub mod seed;
 
 pub use diesel_async::AsyncPgConnection;
-pub use pool::{PgPool, PoolSettings, build_pool};
+pub use error::StorageError;
+pub use pool::{Database, PgPool, PoolSettings, build_pool};
 pub use record::{BatchRecord, ItemRecord};
 
 /// The tenant a request acts for, resolved from its credential.

@@ -181,7 +181,10 @@ async fn duplicates_count_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn empty_negative_and_too_many_ids_are_invalid_arguments() {
     let options = TestServiceOptions {
-        limits: batch_service::grpc::Limits { max_delete_ids: 3 },
+        limits: batch_service::grpc::Limits {
+            max_delete_ids: 3,
+            ..Default::default()
+        },
         ..TestServiceOptions::default()
     };
     let svc = TestService::start_with(options).await;
@@ -290,11 +293,11 @@ async fn ten_thousand_ids_are_deleted_in_one_call() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_delete_is_one_statement_whatever_the_number_of_ids() {
+async fn a_group_of_deletes_is_one_statement_whatever_the_number_of_ids() {
     use std::sync::{Arc, Mutex};
 
     use batch_service::domain::BatchId;
-    use batch_service::storage::delete::{DeleteOutcome, DeleteRequest, delete_batches};
+    use batch_service::storage::delete::{DeleteOutcome, DeleteRequest, delete_group};
     use batch_service::storage::{Caller, TenantId};
     use diesel::connection::InstrumentationEvent;
 
@@ -318,20 +321,32 @@ async fn a_delete_is_one_statement_whatever_the_number_of_ids() {
     };
     diesel_async::AsyncConnection::set_instrumentation(&mut conn, instrumentation);
 
-    let ids: Vec<BatchId> = (1..=500)
-        .map(|i| BatchId::new(seed::IDLE_BATCH_ID + i * 1000).unwrap())
-        .chain([BatchId::new(seed::IDLE_BATCH_ID).unwrap()])
-        .collect();
-    let request = DeleteRequest {
-        ids: &ids,
-        allow_missing: true,
-        door: "grpc",
-        trace_id: "",
-    };
-    let outcome = delete_batches(&mut conn, caller, &request)
+    let id = |raw: i64| BatchId::new(raw).unwrap();
+    let missing_ids = (1..=500).map(|i| id(seed::IDLE_BATCH_ID + i * 1000));
+    let idle = DeleteRequest::new(
+        caller,
+        missing_ids.chain([id(seed::IDLE_BATCH_ID)]),
+        true,
+        "grpc",
+        String::new(),
+    );
+    let running = DeleteRequest::new(
+        caller,
+        [id(seed::RUNNING_BATCH_ID)],
+        false,
+        "rest",
+        String::new(),
+    );
+    let outcomes = delete_group(&mut conn, &[&idle, &running])
         .await
         .expect("delete");
-    assert_eq!(outcome, DeleteOutcome::Deleted(vec![seed::IDLE_BATCH_ID]));
+    assert_eq!(
+        outcomes,
+        [
+            DeleteOutcome::Deleted(vec![seed::IDLE_BATCH_ID]),
+            DeleteOutcome::Running(vec![seed::RUNNING_BATCH_ID])
+        ]
+    );
     let statements = queries.lock().unwrap().clone();
     assert_eq!(statements.len(), 1, "one statement, got: {statements:#?}");
 }
