@@ -8,6 +8,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 
 use crate::storage::PgPool;
 
@@ -30,6 +31,7 @@ struct DeleteLabels {
 struct ServiceMetrics {
     deletes: Family<DeleteLabels, Counter>,
     deleted_batches: Counter,
+    delete_group_requests: Histogram,
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -39,6 +41,7 @@ static METRICS: LazyLock<ServiceMetrics> = LazyLock::new(|| {
     let m = ServiceMetrics {
         deletes: Family::default(),
         deleted_batches: Counter::default(),
+        delete_group_requests: Histogram::new(exponential_buckets(1.0, 2.0, 8)),
         pool_connections: Gauge::default(),
         pool_idle: Gauge::default(),
         pool_max: Gauge::default(),
@@ -52,6 +55,11 @@ static METRICS: LazyLock<ServiceMetrics> = LazyLock::new(|| {
         "batch_deleted_batches",
         "Batches deleted",
         m.deleted_batches.clone(),
+    );
+    telemetry::metrics::register(
+        "batch_delete_group_requests",
+        "DeleteBatches calls decided by one grouped statement",
+        m.delete_group_requests.clone(),
     );
     telemetry::metrics::register(
         "db_pool_connections",
@@ -85,6 +93,11 @@ pub fn record_delete(door: &'static str, outcome: DeleteOutcome, deleted: usize)
         .get_or_create(&DeleteLabels { door, outcome })
         .inc();
     METRICS.deleted_batches.inc_by(deleted as u64);
+}
+
+/// Counts one grouped delete statement and the requests it decided.
+pub fn record_delete_group(requests: usize) {
+    METRICS.delete_group_requests.observe(requests as f64);
 }
 
 /// Keeps the pool gauges current, once a second, for as long as the process runs.

@@ -161,6 +161,7 @@ fn form_group(
 }
 
 async fn run_group(database: Database, group: Vec<Job>, _in_flight: OwnedSemaphorePermit) {
+    crate::metrics::record_delete_group(group.len());
     let requests: Vec<&DeleteRequest> = group.iter().map(|job| &job.request).collect();
     let result = database
         .write(async |conn| delete_group(conn, &requests).await)

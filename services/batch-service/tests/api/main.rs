@@ -4,6 +4,7 @@
 mod batches;
 mod concurrency;
 mod delete;
+mod grouping;
 mod items;
 mod lifecycle;
 mod migrations;
