@@ -21,8 +21,9 @@ fmt:
 deploy-check:
 	deploy/check.sh
 
-# The contract's "How fast" targets side by side, on release builds of the three
-# binaries (report in target/bench-report.md). Pass options with BENCH_ARGS, e.g.
+# The contract's "How fast" targets (docs/contract.md) side by side, on release
+# builds of the three binaries (report in target/bench-report.md). Pass options with
+# BENCH_ARGS, e.g.
 # `make bench BENCH_ARGS="--scenarios baseline,grpc --duration-secs 5"`.
 bench:
 	cargo build --release --locked -p batch-service -p rest-translator -p soap-translator -p batch-bench

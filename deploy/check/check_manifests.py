@@ -317,7 +317,7 @@ def check_server(r: Report, docs: list[dict[str, Any]], target: Target) -> None:
             envs[name].get("BATCH_SERVICE_URL") == SERVICE_URL_IN_POD,
             f"{at}: BATCH_SERVICE_URL is {envs[name].get('BATCH_SERVICE_URL')!r}, expected {SERVICE_URL_IN_POD}",
         )
-        # CONTRACT.md: translators never open a database connection.
+        # docs/contract.md: translators never open a database connection.
         r.check("DATABASE_URL" not in envs[name], f"{at}: has DATABASE_URL; translators never see the database")
 
     check_shutdown_budget(r, spec, containers, envs)
@@ -451,7 +451,7 @@ def check_migration(r: Report, docs) -> None:
 
 
 def check_seeding(r: Report, docs, target: Target) -> None:
-    """Demo credentials exist in development only (CONTRACT.md: production never seeds)."""
+    """Demo credentials exist in development only (docs/contract.md: production never seeds)."""
     seeding = [
         f"{name_of(doc)} container {c['name']}"
         for doc in docs
