@@ -76,6 +76,15 @@ impl Process {
         Arc::clone(&self.logs)
     }
 
+    /// Kills it with SIGKILL, as a crash or the OOM killer would, and reaps it.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            // `Child::kill` sends SIGKILL on Unix.
+            child.kill().expect("SIGKILL");
+            let _ = child.wait();
+        }
+    }
+
     /// Sends SIGTERM and waits (at most `within`) for the exit.
     pub fn terminate(mut self, within: Duration) -> ExitStatus {
         let mut child = self.child.take().expect("running");
@@ -121,5 +130,76 @@ pub async fn wait_until_ok(url: &str) {
         }
         assert!(Instant::now() < deadline, "{url} never answered 200");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `batch-service serve` on `127.0.0.1:<grpc_port>` over `database_url`, logging
+/// warnings and errors only.
+pub fn start_service(database_url: &str, grpc_port: u16) -> Process {
+    Process::start(
+        "batch-service",
+        &["serve"],
+        &[
+            ("DATABASE_URL", database_url.to_owned()),
+            ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{grpc_port}")),
+            ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{}", free_port())),
+            ("SHUTDOWN_GRACE_SECONDS", "10".to_owned()),
+            ("RUST_LOG", "warn".to_owned()),
+            ("LOG_FORMAT", "text".to_owned()),
+        ],
+    )
+}
+
+/// `rest-translator` or `soap-translator` on `127.0.0.1:<port>` in front of the
+/// service on `grpc_port`; returns it and its base URL.
+pub fn start_translator(name: &str, port: u16, grpc_port: u16) -> (Process, String) {
+    let listen = match name {
+        "rest-translator" => "REST_LISTEN_ADDR",
+        "soap-translator" => "SOAP_LISTEN_ADDR",
+        other => panic!("no translator called {other}"),
+    };
+    let process = Process::start(
+        name,
+        &[],
+        &[
+            (listen, format!("127.0.0.1:{port}")),
+            ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{}", free_port())),
+            ("BATCH_SERVICE_URL", format!("http://127.0.0.1:{grpc_port}")),
+            ("RUST_LOG", "warn".to_owned()),
+            ("LOG_FORMAT", "text".to_owned()),
+        ],
+    );
+    (process, format!("http://127.0.0.1:{port}"))
+}
+
+/// Polls until `127.0.0.1:<port>` accepts TCP connections (at most `within`); returns
+/// when it did.
+pub async fn wait_until_listening(port: u16, within: Duration) -> Instant {
+    let deadline = Instant::now() + within;
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Instant::now();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing listened on port {port} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+impl Process {
+    /// Its log lines at WARN or ERROR (the last `n`), for failure messages.
+    pub fn problems(&self, n: usize) -> Vec<String> {
+        let logs = self.logs.lock().unwrap_or_else(|e| e.into_inner());
+        let lines: Vec<String> = logs
+            .iter()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .cloned()
+            .collect();
+        lines[lines.len().saturating_sub(n)..].to_vec()
     }
 }

@@ -4,14 +4,18 @@
 //!   per migration set, dropped (`WITH (FORCE)`) when the value is dropped.
 //! - [`TestService`]: `batch-service` on `127.0.0.1:<random port>` over such a
 //!   database, with the development seed applied.
+//! - [`spawn_broken_upstream`]: a gRPC peer that cuts, resets or truncates every call,
+//!   for the translators' tests of transport failures.
 //!
 //! `TEST_DATABASE_URL` names a PostgreSQL server and a database to connect to for
 //! administration (`make test` starts a private server and sets it). Tests must run on
 //! a multi-threaded runtime: `#[tokio::test(flavor = "multi_thread")]`.
 
+mod broken_upstream;
 mod database;
 mod service;
 
+pub use broken_upstream::{Breakage, spawn_broken_upstream};
 pub use database::TestDatabase;
 pub use service::{TenantCredentials, TestService, TestServiceOptions};
 

@@ -91,11 +91,38 @@ pub enum UpstreamError {
     Internal { message: String },
 }
 
+/// Whether `status` was made on this side of the wire from a transport failure rather
+/// than sent by the service. A status decoded from the service's `grpc-status` never
+/// has a `source`; tonic gives one to every status it makes from a transport, HTTP/2 or
+/// I/O error (a reset or cut stream comes as UNKNOWN or INTERNAL with such a source).
+/// The messages are not looked at: the service's own INTERNAL may say anything.
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    let mut next = std::error::Error::source(status);
+    while let Some(error) = next {
+        if error.is::<tonic::transport::Error>()
+            || error.is::<hyper::Error>()
+            || error.is::<std::io::Error>()
+            || error.is::<tonic::ConnectError>()
+            || error.is::<tonic::TimeoutExpired>()
+            || error.is::<crate::transport::StreamCut>()
+        {
+            return true;
+        }
+        next = error.source();
+    }
+    false
+}
+
 impl From<tonic::Status> for UpstreamError {
     fn from(status: tonic::Status) -> Self {
         let message = status.message().to_owned();
         let details = status.get_error_details();
         match status.code() {
+            Code::Ok | Code::Unknown | Code::Internal | Code::DataLoss
+                if is_transport_failure(&status) =>
+            {
+                Self::Unavailable { message }
+            }
             Code::InvalidArgument | Code::OutOfRange => Self::InvalidArgument {
                 message,
                 violations: details
@@ -216,6 +243,64 @@ mod tests {
         assert!(matches!(err, UpstreamError::Unavailable { .. }));
         let err = UpstreamError::from(tonic::Status::deadline_exceeded("slow"));
         assert!(matches!(err, UpstreamError::Unavailable { .. }));
+    }
+
+    /// What tonic makes of a connection that dies mid-call: UNKNOWN or INTERNAL whose
+    /// source is the transport error.
+    fn cut(code: Code, error: impl std::error::Error + Send + Sync + 'static) -> tonic::Status {
+        let mut status = tonic::Status::new(code, format!("h2 protocol error: {error}"));
+        status.set_source(std::sync::Arc::new(error));
+        status
+    }
+
+    #[test]
+    fn a_cut_or_reset_call_is_unavailable_whatever_tonic_calls_it() {
+        for code in [Code::Unknown, Code::Internal, Code::DataLoss] {
+            let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+            let err = UpstreamError::from(cut(code, reset));
+            assert!(matches!(err, UpstreamError::Unavailable { .. }), "{code:?}");
+            let err = UpstreamError::from(cut(code, crate::transport::StreamCut));
+            assert!(matches!(err, UpstreamError::Unavailable { .. }), "{code:?}");
+        }
+        // The transport error may sit deeper in the chain.
+        let wrapped = tonic::Status::from_error(Box::new(tonic::ConnectError(Box::new(
+            std::io::Error::from(std::io::ErrorKind::BrokenPipe),
+        ))));
+        assert!(matches!(
+            UpstreamError::from(wrapped),
+            UpstreamError::Unavailable { .. }
+        ));
+        let err = UpstreamError::from(cut(
+            Code::Cancelled,
+            std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+        ));
+        assert!(matches!(err, UpstreamError::Unavailable { .. }));
+    }
+
+    #[test]
+    fn the_services_own_internal_stays_internal_whatever_it_says() {
+        // As decoded from the wire: no source, even if the text sounds like transport.
+        for message in [
+            "transport error",
+            "connection reset",
+            "h2 protocol error",
+            "",
+        ] {
+            for code in [Code::Internal, Code::Unknown] {
+                let err = UpstreamError::from(tonic::Status::new(code, message));
+                assert!(
+                    matches!(err, UpstreamError::Internal { .. }),
+                    "{code:?} {message}"
+                );
+            }
+        }
+        // A source that is no transport error (e.g. a decode failure) is still a bug.
+        let mut status = tonic::Status::internal("bad message");
+        status.set_source(std::sync::Arc::new(std::fmt::Error));
+        assert!(matches!(
+            UpstreamError::from(status),
+            UpstreamError::Internal { .. }
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod error;
 mod health;
 mod serve;
 mod shutdown;
+mod transport;
 mod upstream;
 
 pub use credential::{CallerSecret, CredentialError};
@@ -17,4 +18,5 @@ pub use error::{Missing, ResourceKind, UpstreamError, Violation};
 pub use health::health_routes;
 pub use serve::{Listeners, serve_translator};
 pub use shutdown::shutdown_signal;
+pub use transport::{TransportFailures, TransportFailuresLayer};
 pub use upstream::{Door, TracedChannel, Upstream, UpstreamArgs};

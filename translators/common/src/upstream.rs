@@ -13,6 +13,7 @@ use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tower::Layer as _;
 
 use crate::CallerSecret;
+use crate::transport::{TransportFailures, TransportFailuresLayer};
 
 /// Default address of the service: the sidecar's neighbour in the same pod.
 const DEFAULT_BATCH_SERVICE_URL: &str = "http://127.0.0.1:50051";
@@ -52,8 +53,9 @@ impl Door {
     }
 }
 
-/// The channel with a client span per call, whose context travels in `traceparent`.
-pub type TracedChannel = telemetry::grpc::Grpc<Channel>;
+/// The channel with a client span per call, whose context travels in `traceparent`,
+/// and whose transport failures are UNAVAILABLE (see [`crate::transport`]).
+pub type TracedChannel = telemetry::grpc::Grpc<TransportFailures<Channel>>;
 
 /// One lazily connected HTTP/2 channel, shared by every request of the translator.
 /// tonic reconnects by itself after the service restarts; cloning is cheap.
@@ -88,7 +90,10 @@ impl Upstream {
 
     /// A client on the shared channel.
     pub fn client(&self) -> BatchServiceClient<TracedChannel> {
-        BatchServiceClient::new(telemetry::grpc::GrpcLayer::CLIENT.layer(self.channel.clone()))
+        BatchServiceClient::new(
+            telemetry::grpc::GrpcLayer::CLIENT
+                .layer(TransportFailuresLayer.layer(self.channel.clone())),
+        )
     }
 
     /// From now on the translator reports not ready.

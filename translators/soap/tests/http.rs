@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use soap_translator::{AppConfig, Mode};
+use test_support::{Breakage, spawn_broken_upstream};
 
 fn get_info_body(ticket: Option<&str>, token: Option<&str>) -> Vec<u8> {
     soap11(ticket, token, &op("GetBatchTaskInfo", "<Id>123456</Id>")).into_bytes()
@@ -132,6 +133,43 @@ async fn an_unreachable_service_is_unavailable_in_band_and_quickly() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_cut_by_the_service_is_unavailable_in_band_never_a_bug() {
+    // Over real sockets at both ends: HTTP client -> door -> a gRPC peer that breaks
+    // every call (reset, closed, cut mid-answer, stream reset, no status).
+    for breakage in Breakage::ALL {
+        let url = spawn_broken_upstream(breakage).await;
+        let addr = serve(upstream(&url), AppConfig::default()).await;
+        for (name, inner) in [
+            ("GetBatchTaskInfo", "<Id>123456</Id>".to_owned()),
+            (
+                "DeleteBatchTasks",
+                int_array("BatchTaskIds", &[123456, 123457]),
+            ),
+        ] {
+            let body = soap11(Some("7T:x"), None, &op(name, &inner));
+            let headers = soap11_headers(name);
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let started = Instant::now();
+            let answer = http(addr, "POST", PATH, &headers, body.as_bytes()).await;
+            assert_eq!(answer.status, 200, "{breakage:?} {name}: {}", answer.body);
+            assert_eq!(
+                answer.element("ExceptionType").as_deref(),
+                Some("ServiceUnavailableException"),
+                "{breakage:?} {name}: {}",
+                answer.body
+            );
+            answer.assert_exception("ServiceUnavailableException");
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{breakage:?} {name} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

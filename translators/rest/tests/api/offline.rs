@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use test_support::{Breakage, spawn_broken_upstream};
+
 use crate::helpers::{closed_port_url, spawn_app};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -136,6 +138,39 @@ async fn an_unreachable_service_is_503_quickly() {
     answer.assert_error(503);
     assert_eq!(app.get("/healthz").await.text, "ok");
     assert_eq!(app.get("/readyz").await.status.as_u16(), 503);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_cut_by_the_service_is_503_never_500() {
+    // A gRPC peer on a real socket that breaks every call: reset, closed before or
+    // during the answer, stream reset, or an answer that ends without a status.
+    for breakage in Breakage::ALL {
+        let app = spawn_app(&spawn_broken_upstream(breakage).await, &[]).await;
+        for (method, path) in [
+            (Method::GET, "/live/batches/123456?api_key=demo"),
+            (Method::DELETE, "/live/batches/123456?api_key=demo"),
+            (Method::GET, "/live/batches?api_key=demo"),
+        ] {
+            let started = Instant::now();
+            let answer = app.send(method.clone(), path, None).await;
+            assert_eq!(
+                answer.status.as_u16(),
+                503,
+                "{breakage:?} {method} {path}: {}",
+                answer.text
+            );
+            assert!(
+                answer.assert_error(503).contains("unavailable"),
+                "{breakage:?} {method} {path}: {}",
+                answer.text
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{breakage:?} {method} {path} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
