@@ -12,7 +12,7 @@ use tower::{Layer, Service};
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::metrics::{RpcLabels, RpcMethodLabels, metrics};
+use crate::metrics::{RpcLabels, RpcMethodLabels, intern, metrics};
 use crate::propagation::{adopt_parent, inject};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -35,8 +35,26 @@ fn status_of<B>(response: &http::Response<B>) -> Code {
         .map_or(Code::Ok, Code::from_i32)
 }
 
-fn code_name(code: Code) -> String {
-    format!("{code:?}")
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "Ok",
+        Code::Cancelled => "Cancelled",
+        Code::Unknown => "Unknown",
+        Code::InvalidArgument => "InvalidArgument",
+        Code::DeadlineExceeded => "DeadlineExceeded",
+        Code::NotFound => "NotFound",
+        Code::AlreadyExists => "AlreadyExists",
+        Code::PermissionDenied => "PermissionDenied",
+        Code::ResourceExhausted => "ResourceExhausted",
+        Code::FailedPrecondition => "FailedPrecondition",
+        Code::Aborted => "Aborted",
+        Code::OutOfRange => "OutOfRange",
+        Code::Unimplemented => "Unimplemented",
+        Code::Internal => "Internal",
+        Code::Unavailable => "Unavailable",
+        Code::DataLoss => "DataLoss",
+        Code::Unauthenticated => "Unauthenticated",
+    }
 }
 
 fn record(span: &tracing::Span, code: Code) {
@@ -136,8 +154,8 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        let path = request.uri().path().to_owned();
-        let (service, method) = service_and_method(&path);
+        let path = intern(request.uri().path());
+        let (service, method) = service_and_method(path);
         let span = match self.side {
             Side::Server => server_span(&request, service, method),
             Side::Client => client_span(&mut request, service, method),
@@ -155,7 +173,7 @@ async fn observe<S, B, R>(
     mut inner: S,
     request: http::Request<B>,
     span: tracing::Span,
-    path: String,
+    path: &'static str,
     side: Side,
 ) -> Result<http::Response<R>, S::Error>
 where
@@ -170,10 +188,10 @@ where
         Side::Server => (&m.rpc_server_requests, &m.rpc_server_duration),
         Side::Client => (&m.rpc_client_requests, &m.rpc_client_duration),
     };
-    let method = path.trim_start_matches('/').to_owned();
+    let method = path.trim_start_matches('/');
     requests
         .get_or_create(&RpcLabels {
-            method: method.clone(),
+            method,
             code: code_name(code),
         })
         .inc();

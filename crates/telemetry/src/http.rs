@@ -8,8 +8,8 @@ use axum::response::Response;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
-use crate::metrics::{HttpLabels, RouteLabels, metrics};
-use crate::propagation::adopt_parent;
+use crate::metrics::{HttpLabels, RouteLabels, intern, metrics};
+use crate::propagation::{RequestTrace, adopt_parent};
 
 /// Set as a response extension by a handler whose route says too little (one SOAP
 /// endpoint serves eleven operations): metrics and the span name use it instead.
@@ -21,26 +21,33 @@ pub struct OperationLabel(pub &'static str);
 /// OpenTelemetry HTTP conventions say), and the request counted and timed. The query
 /// string is never recorded: it holds `api_key`.
 pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
-    let route = matched.map(|m| m.as_str().to_owned());
+    let method = intern(request.method().as_str());
+    let route = matched.map(|m| intern(m.as_str()));
+    let trace = RequestTrace::continue_or_start(request.headers());
+    // Built only when something wants it (an exporter, or logs at debug level); the
+    // fields below are not even evaluated otherwise.
     let span = tracing::info_span!(
         "http.server",
-        otel.name = %match &route {
+        otel.name = %match route {
             Some(route) => format!("{method} {route}"),
-            None => method.clone(),
+            None => method.to_owned(),
         },
         otel.kind = "server",
         otel.status_code = Empty,
-        http.request.method = %method,
-        http.route = route.as_deref(),
+        http.request.method = method,
+        http.route = route,
         url.path = %request.uri().path(),
         http.response.status_code = Empty,
         soap.operation = Empty,
         trace_id = Empty,
     );
-    adopt_parent(&span, request.headers());
     let started = Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
+    let response = trace
+        .scope(async {
+            adopt_parent(&span, request.headers());
+            next.run(request).instrument(span.clone()).await
+        })
+        .await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     span.record("http.response.status_code", status);
@@ -53,22 +60,22 @@ pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Ne
         Some(OperationLabel(operation)) => {
             // Only an attribute: tracing-opentelemetry fixes the span name at creation.
             span.record("soap.operation", *operation);
-            (*operation).to_owned()
+            *operation
         }
-        None => route.unwrap_or_else(|| "unmatched".to_owned()),
+        None => route.unwrap_or("unmatched"),
     };
     let m = metrics();
     m.http_requests
         .get_or_create(&HttpLabels {
-            method: method.clone(),
-            route: label.clone(),
+            method,
+            route: label,
             status,
         })
         .inc();
     m.http_duration
         .get_or_create(&RouteLabels {
-            method: method.clone(),
-            route: label.clone(),
+            method,
+            route: label,
         })
         .observe(elapsed.as_secs_f64());
     // The access log, at debug level. (Deliberately no `tracing::enabled!` fast path:

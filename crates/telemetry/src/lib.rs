@@ -14,5 +14,5 @@ mod init;
 pub mod metrics;
 mod propagation;
 
-pub use init::{LogFormat, TelemetryArgs, TelemetryGuard, init};
-pub use propagation::{current_trace_id, parent_from_headers};
+pub use init::{LogFormat, TelemetryArgs, TelemetryGuard, exporting, init};
+pub use propagation::{RequestTrace, current_trace_id, parent_from_headers};

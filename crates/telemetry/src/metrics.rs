@@ -1,8 +1,9 @@
 //! Prometheus metrics: the families every binary shares, a registry the binaries add
 //! their own to, and the `/metrics` endpoint.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, RwLock};
 
 use axum::Router;
 use axum::http::header::CONTENT_TYPE;
@@ -26,29 +27,56 @@ fn latency_histogram() -> Histogram {
 /// An HTTP request: method, route template (or SOAP operation) and status.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub method: String,
-    pub route: String,
+    pub method: &'static str,
+    pub route: &'static str,
     pub status: u16,
 }
 
 /// Method and route, for latencies.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    pub method: String,
-    pub route: String,
+    pub method: &'static str,
+    pub route: &'static str,
 }
 
 /// A gRPC call: full method name and status code name.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RpcLabels {
-    pub method: String,
-    pub code: String,
+    pub method: &'static str,
+    pub code: &'static str,
 }
 
 /// A gRPC method, for latencies.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RpcMethodLabels {
-    pub method: String,
+    pub method: &'static str,
+}
+
+/// Most distinct label values [`intern`] keeps; any further one is counted as `other`.
+const MAX_INTERNED: usize = 512;
+
+/// Label values (routes, gRPC methods) as `&'static str`, each leaked once, so that
+/// counting a request allocates nothing. A server has a handful of routes and methods;
+/// past [`MAX_INTERNED`] values (someone probing paths) the rest share `other`.
+pub fn intern(value: &str) -> &'static str {
+    static INTERNED: LazyLock<RwLock<HashSet<&'static str>>> = LazyLock::new(Default::default);
+    if let Some(known) = INTERNED
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(value)
+    {
+        return known;
+    }
+    let mut interned = INTERNED.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = interned.get(value) {
+        return known;
+    }
+    if interned.len() >= MAX_INTERNED {
+        return "other";
+    }
+    let leaked: &'static str = Box::leak(value.to_owned().into_boxed_str());
+    interned.insert(leaked);
+    leaked
 }
 
 type LatencyFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -174,4 +202,17 @@ pub async fn serve(
     axum::serve(listener, router())
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_gives_one_static_copy_per_value() {
+        let a = intern("/live/batches/{batch_id}");
+        let b = intern(&String::from("/live/batches/{batch_id}"));
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(a, "/live/batches/{batch_id}");
+    }
 }
