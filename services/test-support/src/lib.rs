@@ -4,6 +4,7 @@
 //!   per migration set, dropped (`WITH (FORCE)`) when the value is dropped.
 //! - [`TestService`]: `batch-service` on `127.0.0.1:<random port>` over such a
 //!   database, with the development seed applied.
+//! - [`WebhookReceiver`]: a local HTTP server that records webhook POSTs.
 //!
 //! `TEST_DATABASE_URL` names a PostgreSQL server and a database to connect to for
 //! administration (`make test` starts a private server and sets it). Tests must run on
@@ -11,9 +12,11 @@
 
 mod database;
 mod service;
+mod webhook;
 
 pub use database::TestDatabase;
 pub use service::{TenantCredentials, TestService, TestServiceOptions};
+pub use webhook::{Received, WebhookReceiver};
 
 /// The development seed's credentials and sample batches.
 pub mod seed {

@@ -21,12 +21,23 @@ pub struct FieldViolation {
 pub enum ApiError {
     #[error("invalid argument: {}", describe(.0))]
     InvalidArgument(Vec<FieldViolation>),
-    /// `kind` is the resource type (`batch`, `item`); `ids` what was not found.
+    /// `kind` is the resource type (`batch`, `item`, `result_set`); `ids` what was not
+    /// found.
     #[error("{kind} not found: {ids:?}")]
     NotFound { kind: &'static str, ids: Vec<i64> },
     /// Batches that are running and so cannot be deleted or changed.
     #[error("running: {0:?}")]
     Running(Vec<i64>),
+    /// Batches with a result set whose webhook failed: deleted only with `force`.
+    #[error("webhook failed: {0:?}")]
+    WebhookFailed(Vec<i64>),
+    /// The batch lacks what the request needs (`violation` names it, e.g. NO_WEBHOOK).
+    #[error("batch {id}: {message}")]
+    Precondition {
+        violation: &'static str,
+        id: i64,
+        message: String,
+    },
     /// A state change that does not apply to the batch's current state.
     #[error("batch {id} is {state}: cannot {action}")]
     WrongState {
@@ -100,6 +111,8 @@ impl From<ApiError> for Status {
             ApiError::InvalidArgument(_)
             | ApiError::NotFound { .. }
             | ApiError::Running(_)
+            | ApiError::WebhookFailed(_)
+            | ApiError::Precondition { .. }
             | ApiError::WrongState { .. }
             | ApiError::Unauthenticated(_) => tracing::debug!(%error, "request refused"),
             ApiError::Unavailable(_) => tracing::warn!(%error, "request failed"),
@@ -121,10 +134,10 @@ impl From<ApiError> for Status {
                         ErrorDetail::from(tonic_types::ResourceInfo::new(
                             format!(
                                 "batch.v1.{}",
-                                if kind == "batch" {
-                                    "Batch"
-                                } else {
-                                    "BatchItem"
+                                match kind {
+                                    "batch" => "Batch",
+                                    "result_set" => "ResultSet",
+                                    _ => "BatchItem",
                                 }
                             ),
                             id.to_string(),
@@ -154,6 +167,33 @@ impl From<ApiError> for Status {
                     format!("batch is running: {}", join_ids(&ids)),
                     details,
                 )
+            }
+            ApiError::WebhookFailed(ids) => {
+                let mut details = ErrorDetails::new();
+                for id in &ids {
+                    details.add_precondition_failure_violation(
+                        "WEBHOOK_FAILED",
+                        id.to_string(),
+                        format!("batch {id} has a result set whose webhook failed"),
+                    );
+                }
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!(
+                        "a result set's webhook failed (delete with force): {}",
+                        join_ids(&ids)
+                    ),
+                    details,
+                )
+            }
+            ApiError::Precondition {
+                violation,
+                id,
+                message,
+            } => {
+                let mut details = ErrorDetails::new();
+                details.add_precondition_failure_violation(violation, id.to_string(), &message);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::WrongState { id, state, action } => {
                 let mut details = ErrorDetails::new();

@@ -58,7 +58,7 @@ pub(crate) fn item_to_proto(record: ItemRecord) -> pb::BatchItem {
     }
 }
 
-fn struct_to_json(s: prost_types::Struct) -> Value {
+pub(crate) fn struct_to_json(s: prost_types::Struct) -> Value {
     Value::Object(
         s.fields
             .into_iter()

@@ -29,12 +29,15 @@ pub const DEFAULT_MAX_DELETE_IDS: usize = 10_000;
 pub struct Limits {
     /// Most ids one `DeleteBatches` call may name.
     pub max_delete_ids: usize,
+    /// How long a finished run's result set is kept.
+    pub result_retention: chrono::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_delete_ids: DEFAULT_MAX_DELETE_IDS,
+            result_retention: super::results::default_retention(),
         }
     }
 }
@@ -42,9 +45,9 @@ impl Default for Limits {
 /// The service implementation; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BatchApi {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     auth: Arc<Authenticator>,
-    limits: Limits,
+    pub(super) limits: Limits,
 }
 
 type RpcResult<T> = Result<Response<T>, Status>;
@@ -58,12 +61,15 @@ impl BatchApi {
         Self { pool, auth, limits }
     }
 
-    async fn accept<T>(&self, request: Request<T>) -> Result<(RequestContext, T), Status> {
+    pub(super) async fn accept<T>(
+        &self,
+        request: Request<T>,
+    ) -> Result<(RequestContext, T), Status> {
         let ctx = self.auth.authenticate(request.metadata()).await?;
         Ok((ctx, request.into_inner()))
     }
 
-    async fn conn(
+    pub(super) async fn conn(
         &self,
     ) -> Result<bb8::PooledConnection<'_, crate::storage::pool::Manager>, ApiError> {
         Ok(self.pool.get().await?)
@@ -82,7 +88,7 @@ impl BatchApi {
         }
     }
 
-    fn items_outcome<T>(id: BatchId, outcome: ItemsOutcome<T>) -> Result<T, ApiError> {
+    pub(super) fn items_outcome<T>(id: BatchId, outcome: ItemsOutcome<T>) -> Result<T, ApiError> {
         match outcome {
             ItemsOutcome::Done(value) => Ok(value),
             ItemsOutcome::BatchNotFound => Err(ApiError::batch_not_found(id.get())),
@@ -121,6 +127,7 @@ impl BatchApi {
         let request = DeleteRequest {
             ids: &ids,
             allow_missing: req.allow_missing,
+            force: req.force,
             door: ctx.door,
             trace_id: &ctx.trace_id,
         };
@@ -141,6 +148,7 @@ impl BatchApi {
             }
             DeleteOutcome::Missing(ids) => Err(ApiError::NotFound { kind: "batch", ids }),
             DeleteOutcome::Running(ids) => Err(ApiError::Running(ids)),
+            DeleteOutcome::WebhookFailed(ids) => Err(ApiError::WebhookFailed(ids)),
         }
     }
 
@@ -289,8 +297,10 @@ impl BatchService for BatchApi {
             Err(ApiError::Running(_)) => (DeleteMetric::Running, 0),
             Err(ApiError::NotFound { .. }) => (DeleteMetric::Missing, 0),
             Err(ApiError::InvalidArgument(_)) => (DeleteMetric::Invalid, 0),
+            Err(ApiError::WebhookFailed(_)) => (DeleteMetric::WebhookFailed, 0),
             Err(
                 ApiError::WrongState { .. }
+                | ApiError::Precondition { .. }
                 | ApiError::Unauthenticated(_)
                 | ApiError::Unavailable(_)
                 | ApiError::Internal(_),
@@ -408,6 +418,7 @@ impl BatchService for BatchApi {
                     id,
                     outcome,
                     &result,
+                    self.limits.result_retention,
                 )
                 .await?;
                 Self::transition(id, "finish", t)
@@ -487,5 +498,47 @@ impl BatchService for BatchApi {
             }
             .await,
         )
+    }
+
+    async fn update_batch_item(
+        &self,
+        request: Request<pb::UpdateBatchItemRequest>,
+    ) -> RpcResult<pb::BatchItem> {
+        self.update_item(request).await.map(Response::new)
+    }
+
+    async fn upload_results(
+        &self,
+        request: Request<pb::UploadResultsRequest>,
+    ) -> RpcResult<pb::UploadResultsResponse> {
+        self.upload_chunk(request).await.map(Response::new)
+    }
+
+    async fn list_result_sets(
+        &self,
+        request: Request<pb::ListResultSetsRequest>,
+    ) -> RpcResult<pb::ListResultSetsResponse> {
+        self.result_sets(request).await.map(Response::new)
+    }
+
+    async fn get_result_set(
+        &self,
+        request: Request<pb::GetResultSetRequest>,
+    ) -> RpcResult<pb::ResultSet> {
+        self.result_set(request).await.map(Response::new)
+    }
+
+    async fn list_results(
+        &self,
+        request: Request<pb::ListResultsRequest>,
+    ) -> RpcResult<pb::ListResultsResponse> {
+        self.results_page(request).await.map(Response::new)
+    }
+
+    async fn resend_webhook(
+        &self,
+        request: Request<pb::ResendWebhookRequest>,
+    ) -> RpcResult<pb::ResultSet> {
+        self.resend(request).await.map(Response::new)
     }
 }

@@ -19,6 +19,8 @@ use crate::domain::BatchId;
 pub struct DeleteRequest<'a> {
     pub ids: &'a [BatchId],
     pub allow_missing: bool,
+    /// Delete even batches with a result set whose webhook failed.
+    pub force: bool,
     /// `grpc`, `rest` or `soap`: which door the request came through.
     pub door: &'a str,
     /// The W3C trace id of the request, or empty.
@@ -34,6 +36,8 @@ pub enum DeleteOutcome {
     Missing(Vec<i64>),
     /// These ids are running.
     Running(Vec<i64>),
+    /// These ids have a result set whose webhook failed (and `force` was not set).
+    WebhookFailed(Vec<i64>),
 }
 
 /// Runs the delete as one statement.
@@ -52,15 +56,18 @@ pub async fn delete_batches(
         credential_id: caller.credential_id,
         ids: &ids,
         allow_missing: request.allow_missing,
+        force: request.force,
         door: request.door,
         trace_id: request.trace_id,
     };
-    let (deleted, running, missing): (Vec<i64>, Vec<i64>, Vec<i64>) =
+    let (deleted, running, missing, webhook_failed): (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>) =
         RunQueryDsl::get_result(statement, conn).await?;
     Ok(if !missing.is_empty() && !request.allow_missing {
         DeleteOutcome::Missing(missing)
     } else if !running.is_empty() {
         DeleteOutcome::Running(running)
+    } else if !webhook_failed.is_empty() {
+        DeleteOutcome::WebhookFailed(webhook_failed)
     } else {
         DeleteOutcome::Deleted(deleted)
     })
@@ -73,6 +80,7 @@ struct DeleteStatement<'a> {
     credential_id: i64,
     ids: &'a [i64],
     allow_missing: bool,
+    force: bool,
     door: &'a str,
     trace_id: &'a str,
 }
@@ -86,8 +94,8 @@ impl QueryId for DeleteStatement<'_> {
 }
 
 impl Query for DeleteStatement<'_> {
-    /// Deleted ids, running ids, missing ids.
-    type SqlType = (Array<Int8>, Array<Int8>, Array<Int8>);
+    /// Deleted ids, running ids, missing ids, ids whose webhook failed.
+    type SqlType = (Array<Int8>, Array<Int8>, Array<Int8>, Array<Int8>);
 }
 
 impl QueryFragment<Pg> for DeleteStatement<'_> {
@@ -110,8 +118,17 @@ impl QueryFragment<Pg> for DeleteStatement<'_> {
                 COALESCE((SELECT array_agg(id ORDER BY id) FROM found \
                     WHERE state = 'running'), '{}') AS running, \
                 COALESCE((SELECT array_agg(id ORDER BY id) FROM requested \
-                    WHERE id NOT IN (SELECT id FROM found)), '{}') AS missing), \
-             allowed AS (SELECT cardinality(running) = 0 AND (",
+                    WHERE id NOT IN (SELECT id FROM found)), '{}') AS missing, \
+                COALESCE((SELECT array_agg(f.id ORDER BY f.id) FROM found f \
+                    WHERE NOT ",
+        );
+        out.push_bind_param::<Bool, _>(&self.force)?;
+        out.push_sql(
+            " AND EXISTS (SELECT 1 FROM result_sets rs \
+                    WHERE rs.batch_id = f.id AND rs.webhook_status = 'failed')), '{}') \
+                    AS webhook_failed), \
+             allowed AS (SELECT cardinality(running) = 0 \
+                AND cardinality(webhook_failed) = 0 AND (",
         );
         out.push_bind_param::<Bool, _>(&self.allow_missing)?;
         out.push_sql(
@@ -132,7 +149,7 @@ impl QueryFragment<Pg> for DeleteStatement<'_> {
         out.push_sql(
             " WHERE (SELECT ok FROM allowed)) \
              SELECT COALESCE((SELECT array_agg(id ORDER BY id) FROM deleted), '{}'::int8[]), \
-                running, missing FROM verdict",
+                running, missing, webhook_failed FROM verdict",
         );
         Ok(())
     }

@@ -11,6 +11,7 @@ fn delete(ids: &[i64], allow_missing: bool) -> pb::DeleteBatchesRequest {
     pb::DeleteBatchesRequest {
         ids: ids.to_vec(),
         allow_missing,
+        force: false,
     }
 }
 
@@ -181,7 +182,10 @@ async fn duplicates_count_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn empty_negative_and_too_many_ids_are_invalid_arguments() {
     let options = TestServiceOptions {
-        limits: batch_service::grpc::Limits { max_delete_ids: 3 },
+        limits: batch_service::grpc::Limits {
+            max_delete_ids: 3,
+            ..Default::default()
+        },
         ..TestServiceOptions::default()
     };
     let svc = TestService::start_with(options).await;
@@ -325,6 +329,7 @@ async fn a_delete_is_one_statement_whatever_the_number_of_ids() {
     let request = DeleteRequest {
         ids: &ids,
         allow_missing: true,
+        force: false,
         door: "grpc",
         trace_id: "",
     };

@@ -197,6 +197,7 @@ pub(crate) async fn delete_batch(
     let request = DeleteBatchesRequest {
         ids: vec![id.get()],
         allow_missing: false,
+        force: false,
     };
     state
         .client()
