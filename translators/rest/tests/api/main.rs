@@ -9,5 +9,7 @@ mod errors;
 mod helpers;
 mod offline;
 mod process;
+mod results;
 mod runs;
 mod searches;
+mod worker;
