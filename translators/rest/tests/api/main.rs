@@ -12,4 +12,5 @@ mod process;
 mod results;
 mod runs;
 mod searches;
+mod serpwow_client;
 mod worker;
