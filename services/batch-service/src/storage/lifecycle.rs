@@ -252,8 +252,9 @@ pub async fn finish(
             .await
             .optional()?;
             if let Some(batch) = &finished {
-                close_runs(conn, &[id.get()], outcome, result).await?;
+                // The set first: it belongs to the run that is still open.
                 super::results::close(conn, batch, outcome, retention).await?;
+                close_runs(conn, &[id.get()], outcome, result).await?;
             }
             Ok::<_, diesel::result::Error>(finished)
         })

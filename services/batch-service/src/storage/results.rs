@@ -220,15 +220,28 @@ pub async fn upload(
     .await
 }
 
-/// The id of the set of the batch's newest run, created if needed, locked for the
-/// rest of the transaction (so concurrent chunks of one run take turns).
+/// The id of the set of the batch's open run, created if needed, locked for the
+/// rest of the transaction (so concurrent chunks of one run take turns). A batch made
+/// RUNNING by UpdateBatch rather than claimed has no run yet: one is recorded here.
 async fn open_set(conn: &mut AsyncPgConnection, batch_id: i64) -> QueryResult<i64> {
-    let (run_id, started_at): (i64, DateTime<Utc>) = batch_runs::table
+    let open: Option<(i64, DateTime<Utc>)> = batch_runs::table
         .filter(batch_runs::batch_id.eq(batch_id))
+        .filter(batch_runs::finished_at.is_null())
         .order_by(batch_runs::id.desc())
         .select((batch_runs::id, batch_runs::started_at))
         .first(conn)
-        .await?;
+        .await
+        .optional()?;
+    let (run_id, started_at) = match open {
+        Some(run) => run,
+        None => {
+            diesel::insert_into(batch_runs::table)
+                .values(batch_runs::batch_id.eq(batch_id))
+                .returning((batch_runs::id, batch_runs::started_at))
+                .get_result(conn)
+                .await?
+        }
+    };
     diesel::insert_into(result_sets::table)
         .values((
             result_sets::batch_id.eq(batch_id),
@@ -247,8 +260,8 @@ async fn open_set(conn: &mut AsyncPgConnection, batch_id: i64) -> QueryResult<i6
         .await
 }
 
-/// Closes the set of the run that `batch` (just finished, in the caller's
-/// transaction) ended: numbers it, counts its results, sets its expiry and queues its
+/// Closes the set of the open run of `batch` (just finished in the caller's
+/// transaction, before the run itself is closed): numbers it, counts its results, sets its expiry and queues its
 /// webhook when the batch has one.
 pub(crate) async fn close(
     conn: &mut AsyncPgConnection,

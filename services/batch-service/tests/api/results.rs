@@ -465,3 +465,86 @@ async fn a_private_destination_is_refused_without_the_allow_list() {
         "nothing was posted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_result_set_is_hidden_then_purged() {
+    let svc = TestService::start_with(TestServiceOptions {
+        limits: batch_service::grpc::Limits {
+            result_retention: chrono::Duration::zero(),
+            ..Default::default()
+        },
+        ..TestServiceOptions::default()
+    })
+    .await;
+    let mut client = svc.client().await;
+    let id = start_and_claim(&mut client).await;
+    upload(&mut client, id, 0, vec![result(1, true, "a")])
+        .await
+        .unwrap();
+    assert_eq!(finish(&mut client, id).await.results_count, 1);
+    let listed = client
+        .list_result_sets(authed(
+            pb::ListResultSetsRequest { batch_id: id },
+            seed::API_KEY,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.result_sets.is_empty(), "{listed:?}");
+    expect_code(result_set(&mut client, id, 1).await, Code::NotFound);
+
+    let purged =
+        batch_service::storage::results::purge_expired(&mut svc.database().connect().await)
+            .await
+            .expect("purge");
+    assert_eq!(purged, 1);
+    assert_eq!(svc.query_i64("SELECT count(*) FROM results").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_made_running_by_update_gets_a_run_and_a_result_set() {
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let id = seed::IDLE_BATCH_ID;
+    // A previous, claimed run whose set is closed must stay as it is.
+    start_and_claim(&mut client).await;
+    finish(&mut client, id).await;
+    client
+        .start_batch(authed(pb::StartBatchRequest { id }, seed::API_KEY))
+        .await
+        .expect("start");
+    client
+        .update_batch(authed(
+            pb::UpdateBatchRequest {
+                batch: Some(pb::Batch {
+                    id,
+                    state: pb::BatchState::Running.into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(batch_proto::prost_types::FieldMask {
+                    paths: vec!["state".into()],
+                }),
+            },
+            seed::API_KEY,
+        ))
+        .await
+        .expect("UpdateBatch runs it");
+    assert_eq!(
+        upload(&mut client, id, 0, vec![result(1, true, "a")])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(finish(&mut client, id).await.results_count, 2);
+    let first = result_set(&mut client, id, 1).await.unwrap();
+    assert_eq!(first.searches_total, 0);
+    let second = result_set(&mut client, id, 2).await.unwrap();
+    assert_eq!(second.searches_total, 1);
+    assert_eq!(
+        svc.query_i64(&format!(
+            "SELECT count(*) FROM batch_runs WHERE batch_id = {id} AND finished_at IS NULL"
+        ))
+        .await,
+        0
+    );
+}
