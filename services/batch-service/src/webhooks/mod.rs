@@ -188,3 +188,12 @@ pub async fn purge_expired(pool: PgPool, every: Duration, shutdown: impl Future<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_https_only_client_can_be_built() {
+        let client = reqwest::Client::builder().https_only(true).build();
+        assert!(client.is_ok(), "{client:?}");
+    }
+}
