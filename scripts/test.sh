@@ -16,6 +16,10 @@ export TEST_DATABASE_URL
 if [ -x translators/soap/tests/toolkit/setup.sh ]; then
     translators/soap/tests/toolkit/setup.sh
 fi
+# The REST door is checked with the official SerpWow Python client, likewise.
+if [ -x translators/rest/tests/client/setup.sh ]; then
+    translators/rest/tests/client/setup.sh
+fi
 
 # The system tests run the real binaries.
 cargo build --workspace --bins --locked

@@ -106,6 +106,7 @@ impl GrpcWorker {
         let mut request = tonic::Request::new(DeleteBatchesRequest {
             ids,
             allow_missing: false,
+            force: false,
         });
         request
             .metadata_mut()

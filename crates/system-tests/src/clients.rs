@@ -164,6 +164,7 @@ pub async fn grpc_loop(
             .delete_batches(authed(DeleteBatchesRequest {
                 ids: vec![id],
                 allow_missing: false,
+                force: false,
             }))
             .await;
         match deleted {

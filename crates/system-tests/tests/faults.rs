@@ -344,6 +344,7 @@ async fn overlapping_deletes_from_many_clients_never_deadlock_or_fail() {
                     .delete_batches(authed(DeleteBatchesRequest {
                         ids: request.clone(),
                         allow_missing: true,
+                        force: false,
                     }))
                     .await
                     .map(|r| r.into_inner().deleted_ids)
@@ -539,6 +540,7 @@ async fn a_refusal_naming_10000_running_ids_reaches_a_client_with_default_limits
         .delete_batches(authed(DeleteBatchesRequest {
             ids: ids.clone(),
             allow_missing: false,
+            force: false,
         }))
         .await;
     let took = asked.elapsed();
@@ -629,6 +631,7 @@ async fn sigterm_with_deletes_in_flight_answers_and_applies_every_one_then_exits
                 .delete_batches(authed(DeleteBatchesRequest {
                     ids: vec![id],
                     allow_missing: false,
+                    force: false,
                 }))
                 .await;
             (id, answer.map(|r| r.into_inner().deleted_ids))

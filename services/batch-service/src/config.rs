@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::grpc::{DEFAULT_MAX_DELETE_IDS, Limits};
+use crate::grpc::{DEFAULT_MAX_DELETE_IDS, DEFAULT_RESULT_RETENTION_DAYS, Limits};
 use crate::storage::PoolSettings;
 use crate::storage::grouping::{
     DEFAULT_GROUP_MAX_REQUESTS, DEFAULT_GROUPS_IN_FLIGHT, GroupingSettings,
 };
+use crate::webhooks::guard::AllowList;
+use crate::webhooks::{self, WebhookSettings};
 
 const DEFAULT_GRPC_LISTEN_ADDR: &str = "0.0.0.0:50051";
 const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9090";
@@ -20,6 +22,7 @@ const DEFAULT_ACQUIRE_TIMEOUT_MS: u64 = 2_000;
 const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5_000;
 const DEFAULT_AUTH_CACHE_TTL_MS: u64 = 5_000;
 const DEFAULT_SHUTDOWN_GRACE_SECONDS: u64 = 20;
+const DEFAULT_PURGE_INTERVAL_SECONDS: u64 = 600;
 
 /// The batch service: gRPC batch.v1.BatchService over PostgreSQL.
 #[derive(Debug, Parser)]
@@ -34,8 +37,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve gRPC (the default).
-    Serve(ServeArgs),
+    /// Serve gRPC (the default). Boxed: it is much larger than the other commands.
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations, then exit. Safe to run concurrently.
     Migrate(DatabaseArgs),
     /// Revert every migration (drops all batch data), then exit.
@@ -150,8 +153,57 @@ pub struct ServeArgs {
     /// Address of the Prometheus `/metrics` endpoint.
     #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = DEFAULT_METRICS_LISTEN_ADDR)]
     pub metrics_listen_addr: SocketAddr,
+    /// Days a finished run's result set is kept (SerpWow keeps them 14).
+    #[arg(long, env = "RESULT_RETENTION_DAYS", default_value_t = DEFAULT_RESULT_RETENTION_DAYS)]
+    pub result_retention_days: u32,
+    /// Seconds between purges of expired result sets.
+    #[arg(long, env = "RESULT_PURGE_INTERVAL_SECONDS", default_value_t = DEFAULT_PURGE_INTERVAL_SECONDS)]
+    pub result_purge_interval_seconds: u64,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     #[command(flatten)]
     pub telemetry: telemetry::TelemetryArgs,
+}
+
+/// Completion webhooks.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// The REST door's public base URL: the webhook's download links start with it.
+    #[arg(long, env = "PUBLIC_REST_URL", default_value = webhooks::DEFAULT_PUBLIC_REST_URL)]
+    pub public_rest_url: String,
+    /// Hosts or IP addresses that webhooks may reach although they are loopback,
+    /// link-local or private (comma-separated). Everything else must be public.
+    #[arg(long, env = "WEBHOOK_ALLOW_HOSTS", value_delimiter = ',')]
+    pub webhook_allow_hosts: Vec<String>,
+    /// Milliseconds a receiver has to answer one POST.
+    #[arg(long, env = "WEBHOOK_TIMEOUT_MS", default_value_t = webhooks::DEFAULT_TIMEOUT_MS)]
+    pub webhook_timeout_ms: u64,
+    /// Attempts before a webhook is marked failed.
+    #[arg(long, env = "WEBHOOK_MAX_ATTEMPTS", default_value_t = webhooks::DEFAULT_MAX_ATTEMPTS)]
+    pub webhook_max_attempts: i32,
+    /// Milliseconds before the first retry; doubled for each later one.
+    #[arg(long, env = "WEBHOOK_BACKOFF_MS", default_value_t = webhooks::DEFAULT_BACKOFF_MS)]
+    pub webhook_backoff_ms: u64,
+    /// Most webhook POSTs in flight at once.
+    #[arg(long, env = "WEBHOOK_CONCURRENCY", default_value_t = webhooks::DEFAULT_CONCURRENCY)]
+    pub webhook_concurrency: usize,
+    /// Milliseconds between looks at the delivery queue.
+    #[arg(long, env = "WEBHOOK_POLL_MS", default_value_t = webhooks::DEFAULT_POLL_MS)]
+    pub webhook_poll_ms: u64,
+}
+
+impl WebhookArgs {
+    pub fn settings(&self) -> WebhookSettings {
+        WebhookSettings {
+            public_rest_url: self.public_rest_url.clone(),
+            allow: AllowList::new(self.webhook_allow_hosts.iter().cloned()),
+            timeout: Duration::from_millis(self.webhook_timeout_ms),
+            max_attempts: self.webhook_max_attempts.max(1),
+            backoff: Duration::from_millis(self.webhook_backoff_ms),
+            concurrency: self.webhook_concurrency.max(1),
+            poll_interval: Duration::from_millis(self.webhook_poll_ms.max(10)),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -163,6 +215,7 @@ impl ServeArgs {
                 max_ids: self.delete_max_ids,
                 max_in_flight: self.delete_groups_in_flight,
             },
+            result_retention: chrono::Duration::days(i64::from(self.result_retention_days)),
         }
     }
 

@@ -6,9 +6,12 @@
 //! - [`grpc`]: handlers, proto conversion, the error map, the server.
 //! - [`config`]: the command line and environment.
 //! - [`metrics`]: the service's own Prometheus metrics.
+//! - [`webhooks`]: the background delivery of completion webhooks, and the purge of
+//!   expired result sets.
 
 pub mod config;
 pub mod domain;
 pub mod grpc;
 pub mod metrics;
 pub mod storage;
+pub mod webhooks;

@@ -42,7 +42,7 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => run_server(cli.serve).await,
-        Some(Command::Serve(args)) => run_server(args).await,
+        Some(Command::Serve(args)) => run_server(*args).await,
         Some(Command::Migrate(db)) => {
             let applied = migrations::run_pending(&db.database_url).await?;
             tracing::info!(migrations = ?applied, "applied {} migrations", applied.len());
@@ -78,6 +78,20 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
         pool.clone(),
         Duration::from_millis(args.auth_cache_ttl_ms),
     ));
+    let (background_stop, background_stopped) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let deliveries = tokio::spawn(batch_service::webhooks::run(
+        pool.clone(),
+        args.webhooks.settings(),
+        stopped(background_stopped.clone()),
+    ));
+    let purge = tokio::spawn(batch_service::webhooks::purge_expired(
+        pool.clone(),
+        Duration::from_secs(args.result_purge_interval_seconds.max(1)),
+        stopped(background_stopped),
+    ));
     let api = BatchApi::new(pool, auth, args.limits());
     let listener = tokio::net::TcpListener::bind(args.grpc_listen_addr)
         .await
@@ -87,6 +101,9 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
     };
     let served = serve(listener, api, options, shutdown_signal()).await;
+    // Deliveries in flight finish (each bounded by the webhook timeout).
+    let _ = background_stop.send(true);
+    let _ = tokio::join!(deliveries, purge);
     let _ = metrics_stop.send(());
     if let Ok(Err(error)) = metrics.await {
         tracing::warn!(%error, "the metrics endpoint failed");

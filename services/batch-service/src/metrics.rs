@@ -18,6 +18,8 @@ pub enum DeleteOutcome {
     Deleted,
     Running,
     Missing,
+    /// Refused: a result set's webhook failed and `force` was not given.
+    WebhookFailed,
     Invalid,
     Failed,
 }
@@ -85,6 +87,7 @@ pub fn record_delete(door: &'static str, outcome: DeleteOutcome, deleted: usize)
         DeleteOutcome::Deleted => "deleted",
         DeleteOutcome::Running => "running",
         DeleteOutcome::Missing => "missing",
+        DeleteOutcome::WebhookFailed => "webhook_failed",
         DeleteOutcome::Invalid => "invalid",
         DeleteOutcome::Failed => "failed",
     };

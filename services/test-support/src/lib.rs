@@ -6,6 +6,7 @@
 //!   database, with the development seed applied.
 //! - [`spawn_broken_upstream`]: a gRPC peer that cuts, resets or truncates every call,
 //!   for the translators' tests of transport failures.
+//! - [`WebhookReceiver`]: a local HTTP server that records webhook POSTs.
 //!
 //! `TEST_DATABASE_URL` names a PostgreSQL server and a database to connect to for
 //! administration (`make test` starts a private server and sets it). Tests must run on
@@ -14,10 +15,12 @@
 mod broken_upstream;
 mod database;
 mod service;
+mod webhook;
 
 pub use broken_upstream::{Breakage, spawn_broken_upstream};
 pub use database::TestDatabase;
 pub use service::{TenantCredentials, TestService, TestServiceOptions};
+pub use webhook::{Received, WebhookReceiver};
 
 /// The development seed's credentials and sample batches.
 pub mod seed {

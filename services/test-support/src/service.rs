@@ -33,6 +33,8 @@ pub struct TestServiceOptions {
     pub database_url_override: Option<String>,
     pub auth_cache_ttl: Duration,
     pub shutdown_grace: Duration,
+    /// Run the webhook delivery task with these settings (tests allow-list 127.0.0.1).
+    pub webhooks: Option<batch_service::webhooks::WebhookSettings>,
 }
 
 impl Default for TestServiceOptions {
@@ -49,6 +51,7 @@ impl Default for TestServiceOptions {
             // Tests revoke credentials and expect it to bite at once.
             auth_cache_ttl: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
+            webhooks: None,
         }
     }
 }
@@ -56,6 +59,8 @@ impl Default for TestServiceOptions {
 struct Running {
     stop: oneshot::Sender<()>,
     task: JoinHandle<anyhow::Result<()>>,
+    /// The webhook delivery task, when the options ask for one.
+    webhooks: Option<JoinHandle<()>>,
 }
 
 /// The service on `127.0.0.1:<port>` over a private, seeded database.
@@ -102,6 +107,13 @@ impl TestService {
             pool.clone(),
             self.options.auth_cache_ttl,
         ));
+        let webhooks = self.options.webhooks.clone().map(|settings| {
+            tokio::spawn(batch_service::webhooks::run(
+                pool.clone(),
+                settings,
+                std::future::pending(),
+            ))
+        });
         let api = BatchApi::new(pool, auth, self.options.limits);
         let (stop, stopped) = oneshot::channel::<()>();
         let server_options = ServerOptions {
@@ -113,7 +125,11 @@ impl TestService {
             })
             .await
         });
-        self.running = Some(Running { stop, task });
+        self.running = Some(Running {
+            stop,
+            task,
+            webhooks,
+        });
     }
 
     /// `http://127.0.0.1:<port>`, for `BATCH_SERVICE_URL`.
@@ -136,6 +152,9 @@ impl TestService {
     /// Stops serving (after draining); the database stays.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
+            if let Some(webhooks) = running.webhooks {
+                webhooks.abort();
+            }
             let _ = running.stop.send(());
             let outcome: Result<AnyhowResult, _> = running.task.await;
             outcome
@@ -250,6 +269,9 @@ impl TestService {
 impl Drop for TestService {
     fn drop(&mut self) {
         if let Some(running) = self.running.take() {
+            if let Some(webhooks) = running.webhooks {
+                webhooks.abort();
+            }
             let _ = running.stop.send(());
             running.task.abort();
         }

@@ -40,6 +40,11 @@ pub struct Config {
     #[arg(long, env = "REST_REQUEST_TIMEOUT_MS", default_value_t = DEFAULT_REQUEST_TIMEOUT_MS)]
     pub request_timeout_ms: u64,
 
+    /// This door's public base URL (e.g. https://batches.example.com), used in the
+    /// download links it returns; unset, links use the request's Host header.
+    #[arg(long, env = "REST_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Address of the Prometheus `/metrics` endpoint.
     #[arg(long, env = "METRICS_LISTEN_ADDR", default_value = DEFAULT_METRICS_LISTEN_ADDR)]
     pub metrics_listen: SocketAddr,

@@ -41,6 +41,9 @@ pub(crate) enum Action {
     ClearSearches,
     ListSearches,
     DeleteSearches,
+    UpdateSearch,
+    GetResults,
+    ResendWebhook,
 }
 
 impl Action {
@@ -56,11 +59,16 @@ impl Action {
             Action::AddSearches => because_running("searches cannot be added to it"),
             Action::ClearSearches => because_running("its searches cannot be cleared"),
             Action::DeleteSearches => because_running("its searches cannot be deleted"),
+            Action::UpdateSearch => because_running("its searches cannot be updated"),
+            Action::ResendWebhook => {
+                format!("Batch with ID '{ids}' has no notification_webhook to send to")
+            }
             Action::CreateBatch
             | Action::GetBatch
             | Action::ListBatches
             | Action::StopAllBatches
-            | Action::ListSearches => format!("Batch with ID '{ids}' cannot be changed now"),
+            | Action::ListSearches
+            | Action::GetResults => format!("Batch with ID '{ids}' cannot be changed now"),
         }
     }
 }
@@ -74,6 +82,8 @@ pub(crate) struct UpstreamFailure {
     batch_id: Option<String>,
     /// The search ids as written by the caller, for search deletes.
     search_ids: Vec<String>,
+    /// The result set id as written in the URL, for result-set calls.
+    result_set_id: Option<String>,
 }
 
 /// Why a REST request failed.
@@ -93,9 +103,8 @@ pub(crate) enum ApiError {
     BatchNotFound(String),
     #[error("search {0} not found")]
     SearchNotFound(String),
-    /// A SerpWow endpoint whose data this service does not hold (result sets).
-    #[error("unsupported endpoint: {0}")]
-    Unsupported(&'static str),
+    #[error("result set {0} not found")]
+    ResultSetNotFound(String),
     #[error("request timed out")]
     Timeout,
     #[error("{:?} failed: {}", .0.action, .0.error)]
@@ -110,6 +119,7 @@ impl ApiError {
             action,
             batch_id: None,
             search_ids: Vec::new(),
+            result_set_id: None,
         }))
     }
 
@@ -120,6 +130,38 @@ impl ApiError {
             action,
             batch_id: Some(batch_id.to_owned()),
             search_ids: Vec::new(),
+            result_set_id: None,
+        }))
+    }
+
+    /// A failed update of one search: NOT_FOUND may name the batch or the search.
+    pub(crate) fn for_search_update(
+        status: tonic::Status,
+        batch_id: &str,
+        search_id: &str,
+    ) -> Self {
+        Self::Upstream(Box::new(UpstreamFailure {
+            error: status.into(),
+            action: Action::UpdateSearch,
+            batch_id: Some(batch_id.to_owned()),
+            search_ids: vec![search_id.to_owned()],
+            result_set_id: None,
+        }))
+    }
+
+    /// A failed call about one result set: NOT_FOUND may name the batch or the set.
+    pub(crate) fn for_result_set(
+        status: tonic::Status,
+        action: Action,
+        batch_id: &str,
+        result_set_id: &str,
+    ) -> Self {
+        Self::Upstream(Box::new(UpstreamFailure {
+            error: status.into(),
+            action,
+            batch_id: Some(batch_id.to_owned()),
+            search_ids: Vec::new(),
+            result_set_id: Some(result_set_id.to_owned()),
         }))
     }
 
@@ -134,6 +176,7 @@ impl ApiError {
             action: Action::DeleteSearches,
             batch_id: Some(batch_id.to_owned()),
             search_ids: search_ids.to_vec(),
+            result_set_id: None,
         }))
     }
 
@@ -150,7 +193,7 @@ impl ApiError {
             ApiError::NoRoute => (StatusCode::NOT_FOUND, NO_ROUTE.to_owned()),
             ApiError::BatchNotFound(id) => (StatusCode::NOT_FOUND, batch_not_found(id)),
             ApiError::SearchNotFound(id) => (StatusCode::NOT_FOUND, search_not_found(id)),
-            ApiError::Unsupported(message) => (StatusCode::NOT_FOUND, (*message).to_owned()),
+            ApiError::ResultSetNotFound(id) => (StatusCode::NOT_FOUND, result_set_not_found(id)),
             ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, TIMEOUT.to_owned()),
             ApiError::Upstream(failure) => upstream_status(failure),
         }
@@ -173,6 +216,13 @@ fn search_not_found(id: &str) -> String {
     format!("No Search with ID '{id}' was found in this Batch, please check the ID and try again")
 }
 
+/// The text for a result set the batch does not hold (or that expired).
+fn result_set_not_found(id: &str) -> String {
+    format!(
+        "No Result Set with ID '{id}' was found in this Batch, please check the ID and try again"
+    )
+}
+
 /// The table: one arm per [`UpstreamError`] variant.
 fn upstream_status(failure: &UpstreamFailure) -> (StatusCode, String) {
     match &failure.error {
@@ -183,6 +233,9 @@ fn upstream_status(failure: &UpstreamFailure) -> (StatusCode, String) {
         UpstreamError::NotFound { message, missing } => (
             StatusCode::NOT_FOUND,
             match (&failure.batch_id, missing_search(failure, missing)) {
+                _ if missing_result_set(missing) => {
+                    result_set_not_found(failure.result_set_id.as_deref().unwrap_or_default())
+                }
                 (_, Some(search_id)) => search_not_found(&search_id),
                 (Some(batch_id), None) => batch_not_found(batch_id),
                 (None, None) => message.clone(),
@@ -198,7 +251,13 @@ fn upstream_status(failure: &UpstreamFailure) -> (StatusCode, String) {
             } else {
                 Some(join_subjects(violations))
             };
+            let webhook_failed = violations.iter().any(|v| v.kind == "WEBHOOK_FAILED");
             let message = match ids {
+                // SerpWow documents the rule, not its text: this says how to proceed.
+                Some(ids) if webhook_failed => format!(
+                    "Batch with ID '{ids}' has a result set whose webhook failed and cannot be \
+                     deleted: add force=true to delete it anyway"
+                ),
                 Some(ids) => failure.action.refusal(&ids),
                 None => message.clone(),
             };
@@ -238,6 +297,13 @@ fn join_subjects(violations: &[Violation]) -> String {
     let mut subjects: Vec<&str> = violations.iter().map(|v| v.subject.as_str()).collect();
     subjects.dedup();
     subjects.join("', '")
+}
+
+/// Whether a NOT_FOUND names a result set (rather than the batch).
+fn missing_result_set(missing: &[Missing]) -> bool {
+    missing
+        .iter()
+        .any(|m| m.kind == ResourceKind::Other("batch.v1.ResultSet".to_owned()))
 }
 
 /// Which requested search a NOT_FOUND names, if any: a search delete can miss the

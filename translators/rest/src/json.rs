@@ -28,7 +28,7 @@ pub(crate) struct RequestInfo {
 }
 
 impl RequestInfo {
-    const SUCCESS: Self = Self {
+    pub(crate) const SUCCESS: Self = Self {
         success: true,
         message: None,
     };

@@ -7,6 +7,7 @@
 
 mod coerce;
 mod config;
+mod download;
 mod error;
 mod extract;
 mod ids;
@@ -38,6 +39,7 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
         upstream: upstream.clone(),
         body_limit: config.body_limit_bytes,
         openapi: Bytes::from(openapi),
+        public_url: config.public_url.clone(),
     };
     api.with_state(state)
         .merge(health_routes(upstream))

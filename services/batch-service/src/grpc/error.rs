@@ -32,12 +32,23 @@ pub struct FieldViolation {
 pub enum ApiError {
     #[error("invalid argument: {}", describe(.0))]
     InvalidArgument(Vec<FieldViolation>),
-    /// `kind` is the resource type (`batch`, `item`); `ids` what was not found.
+    /// `kind` is the resource type (`batch`, `item`, `result_set`); `ids` what was not
+    /// found.
     #[error("{kind} not found: {ids:?}")]
     NotFound { kind: &'static str, ids: Vec<i64> },
     /// Batches that are running and so cannot be deleted or changed.
     #[error("running: {0:?}")]
     Running(Vec<i64>),
+    /// Batches with a result set whose webhook failed: deleted only with `force`.
+    #[error("webhook failed: {0:?}")]
+    WebhookFailed(Vec<i64>),
+    /// The batch lacks what the request needs (`violation` names it, e.g. NO_WEBHOOK).
+    #[error("batch {id}: {message}")]
+    Precondition {
+        violation: &'static str,
+        id: i64,
+        message: String,
+    },
     /// A state change that does not apply to the batch's current state.
     #[error("batch {id} is {state}: cannot {action}")]
     WrongState {
@@ -60,12 +71,18 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The first few violations, then how many more.
 fn describe(violations: &[FieldViolation]) -> String {
-    violations
+    let mut text = violations
         .iter()
+        .take(MESSAGE_IDS)
         .map(|v| format!("{}: {}", v.field, v.description))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if violations.len() > MESSAGE_IDS {
+        text.push_str(&format!(" and {} more", violations.len() - MESSAGE_IDS));
+    }
+    text
 }
 
 impl ApiError {
@@ -112,6 +129,8 @@ impl From<ApiError> for Status {
             ApiError::InvalidArgument(_)
             | ApiError::NotFound { .. }
             | ApiError::Running(_)
+            | ApiError::WebhookFailed(_)
+            | ApiError::Precondition { .. }
             | ApiError::WrongState { .. }
             | ApiError::Conflict { .. }
             | ApiError::Unauthenticated(_) => tracing::debug!(%error, "request refused"),
@@ -121,7 +140,7 @@ impl From<ApiError> for Status {
         match error {
             ApiError::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
-                for v in &violations {
+                for v in violations.iter().take(DETAIL_IDS) {
                     details.add_bad_request_violation(v.field.clone(), v.description.clone());
                 }
                 let message = describe(&violations);
@@ -135,10 +154,10 @@ impl From<ApiError> for Status {
                         ErrorDetail::from(tonic_types::ResourceInfo::new(
                             format!(
                                 "batch.v1.{}",
-                                if kind == "batch" {
-                                    "Batch"
-                                } else {
-                                    "BatchItem"
+                                match kind {
+                                    "batch" => "Batch",
+                                    "result_set" => "ResultSet",
+                                    _ => "BatchItem",
                                 }
                             ),
                             id.to_string(),
@@ -168,6 +187,33 @@ impl From<ApiError> for Status {
                     format!("batch is running: {}", join_ids(&ids)),
                     details,
                 )
+            }
+            ApiError::WebhookFailed(ids) => {
+                let mut details = ErrorDetails::new();
+                for id in ids.iter().take(DETAIL_IDS) {
+                    details.add_precondition_failure_violation(
+                        "WEBHOOK_FAILED",
+                        id.to_string(),
+                        format!("batch {id} has a result set whose webhook failed"),
+                    );
+                }
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!(
+                        "a result set's webhook failed (delete with force): {}",
+                        join_ids(&ids)
+                    ),
+                    details,
+                )
+            }
+            ApiError::Precondition {
+                violation,
+                id,
+                message,
+            } => {
+                let mut details = ErrorDetails::new();
+                details.add_precondition_failure_violation(violation, id.to_string(), &message);
+                Status::with_error_details(Code::FailedPrecondition, message, details)
             }
             ApiError::WrongState { id, state, action } => {
                 let mut details = ErrorDetails::new();

@@ -74,7 +74,7 @@ fn holds_nul(value: &Value) -> bool {
     }
 }
 
-fn struct_to_json(s: prost_types::Struct) -> Value {
+pub(crate) fn struct_to_json(s: prost_types::Struct) -> Value {
     Value::Object(
         s.fields
             .into_iter()

@@ -7,10 +7,12 @@ mod convert;
 mod error;
 mod items;
 mod paging;
+mod results;
 mod server;
 mod service;
 
 pub use auth::Authenticator;
 pub use error::{ApiError, FieldViolation};
+pub use results::DEFAULT_RESULT_RETENTION_DAYS;
 pub use server::{ServerOptions, serve};
 pub use service::{BatchApi, DEFAULT_MAX_DELETE_IDS, Limits};

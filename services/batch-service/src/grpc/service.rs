@@ -31,6 +31,8 @@ pub struct Limits {
     pub max_delete_ids: usize,
     /// How concurrent deletes are grouped into statements.
     pub delete_grouping: GroupingSettings,
+    /// How long a finished run's result set is kept.
+    pub result_retention: chrono::Duration,
 }
 
 impl Default for Limits {
@@ -38,6 +40,7 @@ impl Default for Limits {
         Self {
             max_delete_ids: DEFAULT_MAX_DELETE_IDS,
             delete_grouping: GroupingSettings::default(),
+            result_retention: super::results::default_retention(),
         }
     }
 }
@@ -45,10 +48,10 @@ impl Default for Limits {
 /// The service implementation; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BatchApi {
-    db: Database,
+    pub(super) db: Database,
     deletes: DeleteQueue,
     auth: Arc<Authenticator>,
-    limits: Limits,
+    pub(super) limits: Limits,
 }
 
 type RpcResult<T> = Result<Response<T>, Status>;
@@ -73,7 +76,10 @@ impl BatchApi {
         }
     }
 
-    async fn accept<T>(&self, request: Request<T>) -> Result<(RequestContext, T), Status> {
+    pub(super) async fn accept<T>(
+        &self,
+        request: Request<T>,
+    ) -> Result<(RequestContext, T), Status> {
         let ctx = self.auth.authenticate(request.metadata()).await?;
         Ok((ctx, request.into_inner()))
     }
@@ -91,7 +97,7 @@ impl BatchApi {
         }
     }
 
-    fn items_outcome<T>(id: BatchId, outcome: ItemsOutcome<T>) -> Result<T, ApiError> {
+    pub(super) fn items_outcome<T>(id: BatchId, outcome: ItemsOutcome<T>) -> Result<T, ApiError> {
         match outcome {
             ItemsOutcome::Done(value) => Ok(value),
             ItemsOutcome::BatchNotFound => Err(ApiError::batch_not_found(id.get())),
@@ -106,8 +112,14 @@ impl BatchApi {
         req: pb::DeleteBatchesRequest,
     ) -> Result<pb::DeleteBatchesResponse, ApiError> {
         let ids = convert::delete_ids(&req.ids, self.limits.max_delete_ids)?;
-        let request =
-            DeleteRequest::new(ctx.caller, ids, req.allow_missing, ctx.door, ctx.trace_id);
+        let request = DeleteRequest::new(
+            ctx.caller,
+            ids,
+            req.allow_missing,
+            req.force,
+            ctx.door,
+            ctx.trace_id,
+        );
         match self.deletes.delete(request).await? {
             DeleteOutcome::Deleted(deleted_ids) => {
                 // Debug, not info: this is the hot path, and a bulk delete lists
@@ -123,6 +135,7 @@ impl BatchApi {
             }
             DeleteOutcome::Missing(ids) => Err(ApiError::NotFound { kind: "batch", ids }),
             DeleteOutcome::Running(ids) => Err(ApiError::Running(ids)),
+            DeleteOutcome::WebhookFailed(ids) => Err(ApiError::WebhookFailed(ids)),
         }
     }
 
@@ -280,9 +293,11 @@ impl BatchService for BatchApi {
             Err(ApiError::Running(_)) => (DeleteMetric::Running, 0),
             Err(ApiError::NotFound { .. }) => (DeleteMetric::Missing, 0),
             Err(ApiError::InvalidArgument(_)) => (DeleteMetric::Invalid, 0),
+            Err(ApiError::WebhookFailed(_)) => (DeleteMetric::WebhookFailed, 0),
             Err(
                 ApiError::WrongState { .. }
                 | ApiError::Conflict { .. }
+                | ApiError::Precondition { .. }
                 | ApiError::Unauthenticated(_)
                 | ApiError::Unavailable(_)
                 | ApiError::Internal(_),
@@ -407,7 +422,15 @@ impl BatchService for BatchApi {
                 let t = self
                     .db
                     .write(async |conn| {
-                        lifecycle::finish(conn, ctx.caller.tenant, id, outcome, &result).await
+                        lifecycle::finish(
+                            conn,
+                            ctx.caller.tenant,
+                            id,
+                            outcome,
+                            &result,
+                            self.limits.result_retention,
+                        )
+                        .await
                     })
                     .await?;
                 Self::transition(id, "finish", t)
@@ -493,5 +516,47 @@ impl BatchService for BatchApi {
             }
             .await,
         )
+    }
+
+    async fn update_batch_item(
+        &self,
+        request: Request<pb::UpdateBatchItemRequest>,
+    ) -> RpcResult<pb::BatchItem> {
+        self.update_item(request).await.map(Response::new)
+    }
+
+    async fn upload_results(
+        &self,
+        request: Request<pb::UploadResultsRequest>,
+    ) -> RpcResult<pb::UploadResultsResponse> {
+        self.upload_chunk(request).await.map(Response::new)
+    }
+
+    async fn list_result_sets(
+        &self,
+        request: Request<pb::ListResultSetsRequest>,
+    ) -> RpcResult<pb::ListResultSetsResponse> {
+        self.result_sets(request).await.map(Response::new)
+    }
+
+    async fn get_result_set(
+        &self,
+        request: Request<pb::GetResultSetRequest>,
+    ) -> RpcResult<pb::ResultSet> {
+        self.result_set(request).await.map(Response::new)
+    }
+
+    async fn list_results(
+        &self,
+        request: Request<pb::ListResultsRequest>,
+    ) -> RpcResult<pb::ListResultsResponse> {
+        self.results_page(request).await.map(Response::new)
+    }
+
+    async fn resend_webhook(
+        &self,
+        request: Request<pb::ResendWebhookRequest>,
+    ) -> RpcResult<pb::ResultSet> {
+        self.resend(request).await.map(Response::new)
     }
 }

@@ -32,6 +32,8 @@ pub struct DeleteRequest {
     /// Ascending, without duplicates (duplicates count once).
     ids: Vec<i64>,
     pub allow_missing: bool,
+    /// Delete even batches with a result set whose webhook failed.
+    pub force: bool,
     /// `grpc`, `rest` or `soap`: which door the request came through.
     pub door: &'static str,
     /// The W3C trace id of the request, or empty.
@@ -43,6 +45,7 @@ impl DeleteRequest {
         caller: Caller,
         ids: impl IntoIterator<Item = BatchId>,
         allow_missing: bool,
+        force: bool,
         door: &'static str,
         trace_id: String,
     ) -> Self {
@@ -53,6 +56,7 @@ impl DeleteRequest {
             caller,
             ids,
             allow_missing,
+            force,
             door,
             trace_id,
         }
@@ -74,6 +78,8 @@ pub enum DeleteOutcome {
     Missing(Vec<i64>),
     /// These ids are running.
     Running(Vec<i64>),
+    /// These ids have a result set whose webhook failed (and `force` was not set).
+    WebhookFailed(Vec<i64>),
 }
 
 /// Runs the requests as one statement; the outcomes come in the requests' order.
@@ -87,6 +93,7 @@ pub async fn delete_group(
         tenant_ids: Vec::with_capacity(requests.len()),
         credential_ids: Vec::with_capacity(requests.len()),
         allow_missing: Vec::with_capacity(requests.len()),
+        force: Vec::with_capacity(requests.len()),
         doors: Vec::with_capacity(requests.len()),
         trace_ids: Vec::with_capacity(requests.len()),
         id_requests: Vec::with_capacity(id_count),
@@ -96,6 +103,7 @@ pub async fn delete_group(
         statement.tenant_ids.push(request.caller.tenant.0);
         statement.credential_ids.push(request.caller.credential_id);
         statement.allow_missing.push(request.allow_missing);
+        statement.force.push(request.force);
         statement.doors.push(request.door);
         statement.trace_ids.push(&request.trace_id);
         statement
@@ -112,20 +120,25 @@ pub async fn delete_group(
     Ok(requests
         .iter()
         .zip(rows)
-        .map(|(request, (_, deleted, running, missing))| {
-            if !missing.is_empty() && !request.allow_missing {
-                DeleteOutcome::Missing(missing)
-            } else if !running.is_empty() {
-                DeleteOutcome::Running(running)
-            } else {
-                DeleteOutcome::Deleted(deleted)
-            }
-        })
+        .map(
+            |(request, (_, deleted, running, missing, webhook_failed))| {
+                if !missing.is_empty() && !request.allow_missing {
+                    DeleteOutcome::Missing(missing)
+                } else if !running.is_empty() {
+                    DeleteOutcome::Running(running)
+                } else if !webhook_failed.is_empty() {
+                    DeleteOutcome::WebhookFailed(webhook_failed)
+                } else {
+                    DeleteOutcome::Deleted(deleted)
+                }
+            },
+        )
         .collect())
 }
 
-/// One request's verdict: its number, deleted ids, running ids, missing ids.
-type VerdictRow = (i64, Vec<i64>, Vec<i64>, Vec<i64>);
+/// One request's verdict: its number, deleted ids, running ids, missing ids, ids whose
+/// webhook failed.
+type VerdictRow = (i64, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
 
 /// The statement's parameters, as arrays: one entry per request (numbered from 1 in
 /// order), and the flattened `(request number, id)` pairs.
@@ -133,6 +146,7 @@ struct GroupStatement<'a> {
     tenant_ids: Vec<i64>,
     credential_ids: Vec<i64>,
     allow_missing: Vec<bool>,
+    force: Vec<bool>,
     doors: Vec<&'a str>,
     trace_ids: Vec<&'a str>,
     id_requests: Vec<i64>,
@@ -148,8 +162,8 @@ impl QueryId for GroupStatement<'_> {
 }
 
 impl Query for GroupStatement<'_> {
-    /// Request number, deleted ids, running ids, missing ids.
-    type SqlType = (Int8, Array<Int8>, Array<Int8>, Array<Int8>);
+    /// Request number, deleted ids, running ids, missing ids, webhook-failed ids.
+    type SqlType = (Int8, Array<Int8>, Array<Int8>, Array<Int8>, Array<Int8>);
 }
 
 impl QueryFragment<Pg> for GroupStatement<'_> {
@@ -165,11 +179,13 @@ impl QueryFragment<Pg> for GroupStatement<'_> {
         out.push_sql(", ");
         out.push_bind_param::<Array<Bool>, _>(&self.allow_missing)?;
         out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.force)?;
+        out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.doors)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.trace_ids)?;
         out.push_sql(
-            ") WITH ORDINALITY AS r(tenant_id, credential_id, allow_missing, door, trace_id, n)), \
+            ") WITH ORDINALITY AS r(tenant_id, credential_id, allow_missing, force, door, trace_id, n)), \
              wanted AS (SELECT * FROM unnest(",
         );
         out.push_bind_param::<Array<Int8>, _>(&self.id_requests)?;
@@ -185,10 +201,15 @@ impl QueryFragment<Pg> for GroupStatement<'_> {
                 WHERE state = 'running' GROUP BY n), \
              missing AS (SELECT w.n, array_agg(w.id ORDER BY w.id) AS ids FROM wanted w \
                 WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.id = w.id) GROUP BY w.n), \
+             webhook_failed AS (SELECT f.n, array_agg(f.id ORDER BY f.id) AS ids FROM found f \
+                JOIN req r ON r.n = f.n WHERE NOT r.force AND EXISTS (SELECT 1 FROM result_sets rs \
+                WHERE rs.batch_id = f.id AND rs.webhook_status = 'failed') GROUP BY f.n), \
              verdict AS (SELECT r.n, r.tenant_id, r.credential_id, r.door, r.trace_id, \
                 COALESCE(ru.ids, '{}') AS running, COALESCE(mi.ids, '{}') AS missing, \
-                ru.ids IS NULL AND (r.allow_missing OR mi.ids IS NULL) AS ok \
-                FROM req r LEFT JOIN running ru ON ru.n = r.n LEFT JOIN missing mi ON mi.n = r.n), \
+                COALESCE(wf.ids, '{}') AS webhook_failed, \
+                ru.ids IS NULL AND wf.ids IS NULL AND (r.allow_missing OR mi.ids IS NULL) AS ok \
+                FROM req r LEFT JOIN running ru ON ru.n = r.n LEFT JOIN missing mi ON mi.n = r.n \
+                LEFT JOIN webhook_failed wf ON wf.n = r.n), \
              deleted AS (DELETE FROM batches b USING found f, verdict v \
                 WHERE b.id = f.id AND v.n = f.n AND v.ok RETURNING b.id, f.n), \
              deleted_by_request AS (SELECT n, array_agg(id ORDER BY id) AS ids FROM deleted \
@@ -197,7 +218,7 @@ impl QueryFragment<Pg> for GroupStatement<'_> {
                 (tenant_id, credential_id, door, batch_ids, trace_id) \
                 SELECT v.tenant_id, v.credential_id, v.door, COALESCE(d.ids, '{}'), v.trace_id \
                 FROM verdict v LEFT JOIN deleted_by_request d ON d.n = v.n WHERE v.ok) \
-             SELECT v.n, COALESCE(d.ids, '{}'::int8[]), v.running, v.missing \
+             SELECT v.n, COALESCE(d.ids, '{}'::int8[]), v.running, v.missing, v.webhook_failed \
              FROM verdict v LEFT JOIN deleted_by_request d ON d.n = v.n ORDER BY v.n",
         );
         Ok(())

@@ -201,3 +201,53 @@ pub async fn clear(
     })
     .await
 }
+
+/// Merges `parameters` (a JSON object; a null value removes that key) into one item
+/// and replaces its custom id when given. Refused while the batch runs.
+#[tracing::instrument(name = "UPDATE batch_items", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batch_items", batch.id = id.get()))]
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    tenant: TenantId,
+    id: BatchId,
+    item: ItemId,
+    parameters: &serde_json::Map<String, serde_json::Value>,
+    custom_id: Option<&str>,
+) -> QueryResult<ItemsOutcome<ItemRecord>> {
+    conn.transaction(async |conn| {
+        if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
+            return Ok(refusal);
+        }
+        let target = batch_items::table
+            .filter(batch_items::id.eq(item.get()))
+            .filter(batch_items::batch_id.eq(id.get()));
+        let Some(current) = target
+            .select(ItemRecord::as_select())
+            .first(conn)
+            .await
+            .optional()?
+        else {
+            return Ok(ItemsOutcome::ItemsNotFound(vec![item.get()]));
+        };
+        let mut merged = match current.parameters {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        for (key, value) in parameters {
+            if value.is_null() {
+                merged.remove(key);
+            } else {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+        let updated = diesel::update(target)
+            .set((
+                batch_items::parameters.eq(serde_json::Value::Object(merged)),
+                batch_items::custom_id.eq(custom_id.unwrap_or(&current.custom_id)),
+            ))
+            .returning(ItemRecord::as_returning())
+            .get_result(conn)
+            .await?;
+        Ok(ItemsOutcome::Done(updated))
+    })
+    .await
+}

@@ -222,7 +222,8 @@ pub async fn report_progress(
     }
 }
 
-/// Ends the run of a RUNNING batch as SUCCEEDED or FAILED (the caller checks which).
+/// Ends the run of a RUNNING batch as SUCCEEDED or FAILED (the caller checks which),
+/// and closes the run's result set, kept for `retention`.
 #[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn finish(
     conn: &mut AsyncPgConnection,
@@ -230,6 +231,7 @@ pub async fn finish(
     id: BatchId,
     outcome: BatchState,
     result: &str,
+    retention: chrono::Duration,
 ) -> QueryResult<Transition> {
     let finished = conn
         .transaction(async |conn| {
@@ -249,7 +251,9 @@ pub async fn finish(
             .get_result(conn)
             .await
             .optional()?;
-            if finished.is_some() {
+            if let Some(batch) = &finished {
+                // The set first: it belongs to the run that is still open.
+                super::results::close(conn, batch, outcome, retention).await?;
                 close_runs(conn, &[id.get()], outcome, result).await?;
             }
             Ok::<_, diesel::result::Error>(finished)

@@ -13,8 +13,10 @@ pub mod lifecycle;
 pub mod migrations;
 pub mod pool;
 mod record;
+pub mod results;
 pub mod schema;
 pub mod seed;
+pub mod webhooks;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::StorageError;

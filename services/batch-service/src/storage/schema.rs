@@ -101,11 +101,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    result_sets (id) {
+        id -> Int8,
+        batch_id -> Int8,
+        run_id -> Int8,
+        number -> Nullable<Int4>,
+        outcome -> Nullable<Text>,
+        started_at -> Timestamptz,
+        ended_at -> Nullable<Timestamptz>,
+        expires_at -> Nullable<Timestamptz>,
+        searches_total -> Int8,
+        searches_completed -> Int8,
+        searches_failed -> Int8,
+        webhook_status -> Text,
+        webhook_url -> Text,
+        webhook_attempts -> Int4,
+        webhook_due_at -> Nullable<Timestamptz>,
+        webhook_log -> Jsonb,
+    }
+}
+
+diesel::table! {
+    results (result_set_id, position) {
+        result_set_id -> Int8,
+        position -> Int8,
+        item_id -> Int8,
+        custom_id -> Text,
+        succeeded -> Bool,
+        document -> Jsonb,
+    }
+}
+
 diesel::joinable!(credentials -> tenants (tenant_id));
 diesel::joinable!(application_tokens -> tenants (tenant_id));
 diesel::joinable!(batches -> tenants (tenant_id));
 diesel::joinable!(batch_items -> batches (batch_id));
 diesel::joinable!(batch_runs -> batches (batch_id));
+diesel::joinable!(result_sets -> batches (batch_id));
+diesel::joinable!(results -> result_sets (result_set_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -115,4 +149,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     batch_items,
     batch_runs,
     batch_deletions,
+    result_sets,
+    results,
 );

@@ -43,6 +43,7 @@ async fn a_delete_and_a_claim_or_start_never_both_win() {
                 pb::DeleteBatchesRequest {
                     ids: vec![id],
                     allow_missing: false,
+                    force: false,
                 },
                 seed::API_KEY,
             ))

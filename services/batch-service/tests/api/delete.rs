@@ -11,6 +11,7 @@ fn delete(ids: &[i64], allow_missing: bool) -> pb::DeleteBatchesRequest {
     pb::DeleteBatchesRequest {
         ids: ids.to_vec(),
         allow_missing,
+        force: false,
     }
 }
 
@@ -327,12 +328,14 @@ async fn a_group_of_deletes_is_one_statement_whatever_the_number_of_ids() {
         caller,
         missing_ids.chain([id(seed::IDLE_BATCH_ID)]),
         true,
+        false,
         "grpc",
         String::new(),
     );
     let running = DeleteRequest::new(
         caller,
         [id(seed::RUNNING_BATCH_ID)],
+        false,
         false,
         "rest",
         String::new(),

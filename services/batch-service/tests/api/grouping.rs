@@ -45,7 +45,11 @@ fn send(client: &Client, ids: Vec<i64>, allow_missing: bool) -> JoinHandle<Answe
     tokio::spawn(async move {
         client
             .delete_batches(authed(
-                pb::DeleteBatchesRequest { ids, allow_missing },
+                pb::DeleteBatchesRequest {
+                    ids,
+                    allow_missing,
+                    force: false,
+                },
                 seed::API_KEY,
             ))
             .await

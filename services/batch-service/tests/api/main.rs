@@ -9,6 +9,7 @@ mod items;
 mod lifecycle;
 mod migrations;
 mod operations;
+mod results;
 mod tenants;
 
 use batch_proto::v1::batch_service_client::BatchServiceClient;

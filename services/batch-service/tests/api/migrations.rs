@@ -23,7 +23,7 @@ async fn migrations_apply_revert_and_apply_again() {
     let db = TestDatabase::empty().await;
     let applied = migrations::run_pending(db.url()).await.expect("apply");
     assert!(!applied.is_empty());
-    assert_eq!(table_count(&db).await, 7);
+    assert_eq!(table_count(&db).await, 9);
     assert!(
         migrations::run_pending(db.url())
             .await

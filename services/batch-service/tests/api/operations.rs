@@ -87,6 +87,7 @@ async fn shutdown_drains_in_flight_calls() {
                 pb::DeleteBatchesRequest {
                     ids: vec![seed::IDLE_BATCH_ID],
                     allow_missing: false,
+                    force: false,
                 },
                 seed::API_KEY,
             ))
@@ -130,6 +131,7 @@ async fn an_unreachable_database_is_unavailable_quickly() {
                 pb::DeleteBatchesRequest {
                     ids: vec![1],
                     allow_missing: false,
+                    force: false,
                 },
                 seed::API_KEY,
             ))
@@ -162,6 +164,7 @@ async fn a_stuck_statement_times_out_as_unavailable() {
                 pb::DeleteBatchesRequest {
                     ids: vec![seed::IDLE_BATCH_ID],
                     allow_missing: false,
+                    force: false,
                 },
                 seed::API_KEY,
             ))

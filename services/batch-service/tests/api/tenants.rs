@@ -131,6 +131,7 @@ async fn another_tenants_batch_is_invisible_to_every_rpc() {
             pb::DeleteBatchesRequest {
                 ids: vec![id],
                 allow_missing: false,
+                force: false,
             },
             key,
         ))
@@ -143,6 +144,7 @@ async fn another_tenants_batch_is_invisible_to_every_rpc() {
             pb::DeleteBatchesRequest {
                 ids: vec![id, running],
                 allow_missing: true,
+                force: false,
             },
             key,
         ))
@@ -156,6 +158,7 @@ async fn another_tenants_batch_is_invisible_to_every_rpc() {
             pb::DeleteBatchesRequest {
                 ids: vec![running],
                 allow_missing: false,
+                force: false,
             },
             key,
         ))

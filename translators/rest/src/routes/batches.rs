@@ -190,13 +190,16 @@ pub(crate) async fn delete_batch(
     Query(query): Query,
     Segments(raw): Segments<String>,
 ) -> Result<Json<Message>, ApiError> {
-    if let Some(force) = query.get("force") {
-        to_bool("force", force)?;
-    }
+    let force = query
+        .get("force")
+        .map(|force| to_bool("force", force))
+        .transpose()?
+        .unwrap_or(false);
     let id = batch_id(&state, &caller, &raw).await?;
     let request = DeleteBatchesRequest {
         ids: vec![id.get()],
         allow_missing: false,
+        force,
     };
     state
         .client()

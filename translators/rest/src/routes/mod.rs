@@ -34,6 +34,8 @@ pub(crate) struct AppState {
     pub(crate) body_limit: usize,
     /// `GET /openapi.json`, serialized once at startup.
     pub(crate) openapi: Bytes,
+    /// The door's public base URL for download links (else the request's host).
+    pub(crate) public_url: Option<String>,
 }
 
 impl AppState {
@@ -66,6 +68,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(results::get_result_set_jsonlines))
         .routes(routes!(results::get_result_set_csv))
         .routes(routes!(results::resend_webhook))
+        .routes(routes!(results::result_file))
+        .routes(routes!(searches::search_file))
         .routes(routes!(openapi::openapi_json))
 }
 

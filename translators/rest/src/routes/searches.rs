@@ -1,18 +1,27 @@
-//! The searches of a batch (batch items in the service): list and find by page, clear,
-//! delete one, delete many.
+//! The searches of a batch (batch items in the service): list and find by page, their
+//! download links and files (JSON, CSV), update one, clear, delete one, delete many.
+
+use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::State;
-use batch_proto::v1::{ClearBatchItemsRequest, DeleteBatchItemsRequest, ListBatchItemsRequest};
-use serde_json::Value;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use batch_proto::v1::{
+    ClearBatchItemsRequest, DeleteBatchItemsRequest, ListBatchItemsRequest, UpdateBatchItemRequest,
+};
+use serde_json::{Map, Value};
 
+use super::results::base_url;
 use super::{AppState, batch_id, require_batch};
 use crate::coerce::{to_text, to_text_list};
+use crate::download::{self, FilePage, Format};
 use crate::error::{Action, ApiError};
 use crate::extract::{ApiKeyParam, Body, Caller, Query, Segments};
-use crate::ids::{PageNumber, SearchId};
-use crate::json::{Message, SEARCHES_PER_PAGE, SearchPage};
+use crate::ids::{PageNumber, SearchId, page_count};
+use crate::json::{Message, SEARCHES_PER_PAGE, SearchJson, SearchPage};
 use crate::openapi::{Failures, SEARCHES};
+use crate::values;
 
 /// Lists one page of 1000 searches; with `q`, only those whose parameters or
 /// `custom_id` contain it.
@@ -59,46 +68,149 @@ pub(crate) async fn list_searches(
     )))
 }
 
-/// SerpWow's download links for all searches (JSON). This service keeps no search
-/// files: 404 once the batch is found. Page through `/searches/{page}` instead.
+/// SerpWow's download links for all searches (JSON): one file per page of 1000,
+/// served by [`search_file`].
 #[utoipa::path(
     get,
     path = "/live/batches/{batch_id}/searches/json",
     tag = SEARCHES,
     params(ApiKeyParam, ("batch_id" = String, Path, description = "Batch id")),
-    responses(Failures)
+    responses((status = 200, description = "The download links"), Failures)
 )]
 pub(crate) async fn download_searches_json(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Segments(raw): Segments<String>,
-) -> ApiError {
-    no_downloads(&state, &caller, &raw).await
+) -> Result<Json<Value>, ApiError> {
+    search_links(&state, &caller, &headers, &raw, Format::Json).await
 }
 
-/// SerpWow's download links for all searches (CSV): 404, as for JSON.
+/// SerpWow's download links for all searches (CSV).
 #[utoipa::path(
     get,
     path = "/live/batches/{batch_id}/searches/csv",
     tag = SEARCHES,
     params(ApiKeyParam, ("batch_id" = String, Path, description = "Batch id")),
-    responses(Failures)
+    responses((status = 200, description = "The download links"), Failures)
 )]
 pub(crate) async fn download_searches_csv(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Segments(raw): Segments<String>,
-) -> ApiError {
-    no_downloads(&state, &caller, &raw).await
+) -> Result<Json<Value>, ApiError> {
+    search_links(&state, &caller, &headers, &raw, Format::Csv).await
 }
 
-async fn no_downloads(state: &AppState, caller: &Caller, raw: &str) -> ApiError {
-    match require_batch(state, caller, raw).await {
-        Ok(()) => ApiError::Unsupported(
-            "Search downloads are not available: list the searches with /searches/{page}",
-        ),
-        Err(error) => error,
+async fn search_links(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    raw: &str,
+    format: Format,
+) -> Result<Json<Value>, ApiError> {
+    let (_, total) = search_page(state, caller, raw, 0, 1).await?;
+    let pages = page_count(total, SEARCHES_PER_PAGE);
+    let stem = format!(
+        "{}/live/batches/{raw}/searches/files/{}",
+        base_url(state, headers),
+        format.as_str()
+    );
+    Ok(Json(serde_json::json!({
+        "request_info": {"success": true},
+        "batch_id": raw,
+        "searches_total_count": total,
+        "searches_page_count": pages,
+        "download_links": download::links(&stem, pages, None, false),
+    })))
+}
+
+/// One page (or `all`) of `limit` searches from `skip`, and the batch's search count.
+async fn search_page(
+    state: &AppState,
+    caller: &Caller,
+    raw: &str,
+    skip: i64,
+    limit: u32,
+) -> Result<(Vec<SearchJson>, i64), ApiError> {
+    let id = batch_id(state, caller, raw).await?;
+    let request = ListBatchItemsRequest {
+        batch_id: id.get(),
+        page_size: i32::try_from(limit).unwrap_or(i32::MAX),
+        page_token: String::new(),
+        skip: i32::try_from(skip).unwrap_or(i32::MAX),
+        query: String::new(),
+    };
+    let response = state
+        .client()
+        .list_batch_items(caller.request(&state.upstream, request))
+        .await
+        .map_err(|status| ApiError::for_batch(status, Action::ListSearches, raw))?
+        .into_inner();
+    let searches = response.items.into_iter().map(SearchJson::from).collect();
+    Ok((searches, response.total_size))
+}
+
+/// One download file of the batch's searches: page `page` (from 1) or `all`.
+#[utoipa::path(
+    get,
+    path = "/live/batches/{batch_id}/searches/files/{format}/{page}",
+    tag = SEARCHES,
+    params(
+        ApiKeyParam,
+        ("batch_id" = String, Path, description = "Batch id"),
+        ("format" = String, Path, description = "json or csv"),
+        ("page" = String, Path, description = "1-based page of 1000 searches, or all")
+    ),
+    responses((status = 200, description = "The file"), Failures)
+)]
+pub(crate) async fn search_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Segments((raw, raw_format, raw_page)): Segments<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (Some(format), Some(page)) = (Format::parse(&raw_format), FilePage::parse(&raw_page))
+    else {
+        return Err(ApiError::NoRoute);
+    };
+    let per_page = i64::from(SEARCHES_PER_PAGE);
+    let mut rows = Vec::new();
+    let (mut skip, end) = match page {
+        FilePage::Number(n) => ((n - 1) * per_page, n * per_page),
+        FilePage::All => (0, i64::MAX),
+    };
+    loop {
+        let (searches, total) = search_page(&state, &caller, &raw, skip, SEARCHES_PER_PAGE).await?;
+        let got = searches.len() as i64;
+        rows.extend(
+            searches
+                .into_iter()
+                .map(|s| serde_json::to_value(s).unwrap_or_default()),
+        );
+        skip += got;
+        if got == 0 || skip >= end || skip >= total {
+            break;
+        }
     }
+    // Columns: the ids, then every parameter any search has, in name order.
+    let mut columns: Vec<String> = vec!["id".into(), "custom_id".into()];
+    let names: BTreeSet<&String> = rows
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|o| o.keys())
+        .filter(|k| *k != "id" && *k != "custom_id")
+        .collect();
+    columns.extend(names.into_iter().cloned());
+    let body = download::render(format, &rows, &[], &columns);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// Removes every search of the batch. Refused (409) while it runs.
@@ -153,7 +265,9 @@ pub(crate) async fn delete_search(
     Ok(Json(Message::ok("Search deleted")))
 }
 
-/// Updating one search is not offered by this service: delete it and add it again.
+/// Updates one search: the body's Search API parameters are merged into it (`null`
+/// removes one; `custom_id` replaces it). The answer echoes the fields sent, as
+/// SerpWow's does. Refused (409) while the batch runs.
 #[utoipa::path(
     put,
     path = "/live/batches/{batch_id}/{search_id}",
@@ -163,19 +277,64 @@ pub(crate) async fn delete_search(
         ("batch_id" = String, Path, description = "Batch id"),
         ("search_id" = String, Path, description = "Search id")
     ),
-    responses(Failures)
+    request_body(content = Object, example = json!({"q": "burger king"})),
+    responses(
+        (status = 200, description = "Updated",
+            example = json!({"request_info": {"success": true}, "search": {"q": "burger king"}})),
+        Failures
+    )
 )]
 pub(crate) async fn update_search(
     State(state): State<AppState>,
     caller: Caller,
-    Segments((raw, _search)): Segments<(String, String)>,
-) -> ApiError {
-    match require_batch(&state, &caller, &raw).await {
-        Ok(()) => {
-            ApiError::Unsupported("Updating a search is not supported: delete it and add it again")
+    Segments((raw, search)): Segments<(String, String)>,
+    Body(body): Body,
+) -> Result<Json<Value>, ApiError> {
+    let id = batch_id(&state, &caller, &raw).await?;
+    let Some(item) = SearchId::parse(&search) else {
+        require_batch(&state, &caller, &raw).await?;
+        return Err(ApiError::SearchNotFound(search));
+    };
+    let mut fields = match body {
+        Value::Object(fields) => fields,
+        Value::Null => Map::new(),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "The request body must be an object of search parameters".to_owned(),
+            ));
         }
-        Err(error) => error,
+    };
+    // The official clients add these to every body; they are not search parameters.
+    for ours in ["source", "app_name", "api_key", "id"] {
+        fields.remove(ours);
     }
+    let custom_id = fields
+        .remove("custom_id")
+        .map(|v| to_text("custom_id", &v))
+        .transpose()?;
+    if fields.is_empty() && custom_id.is_none() {
+        return Err(ApiError::BadRequest(
+            "The request body names no search parameter to update".to_owned(),
+        ));
+    }
+    let mut echo = fields.clone();
+    if let Some(custom_id) = &custom_id {
+        echo.insert("custom_id".into(), Value::String(custom_id.clone()));
+    }
+    let request = UpdateBatchItemRequest {
+        batch_id: id.get(),
+        item_id: item.get(),
+        parameters: Some(values::to_struct(fields)),
+        custom_id,
+    };
+    state
+        .client()
+        .update_batch_item(caller.request(&state.upstream, request))
+        .await
+        .map_err(|status| ApiError::for_search_update(status, &raw, &search))?;
+    Ok(Json(
+        serde_json::json!({"request_info": {"success": true}, "search": echo}),
+    ))
 }
 
 /// Deletes the searches listed in the body, a JSON array of search ids; all or none.

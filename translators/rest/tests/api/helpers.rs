@@ -154,7 +154,12 @@ pub(crate) struct Stack {
 
 /// Starts a [`Stack`]. Needs `TEST_DATABASE_URL`.
 pub(crate) async fn stack() -> Stack {
-    let svc = test_support::TestService::start().await;
+    stack_with(test_support::TestServiceOptions::default()).await
+}
+
+/// A [`Stack`] whose service runs with `options` (e.g. webhook delivery).
+pub(crate) async fn stack_with(options: test_support::TestServiceOptions) -> Stack {
+    let svc = test_support::TestService::start_with(options).await;
     let app = spawn_app(&svc.url(), &[]).await;
     Stack { app, svc }
 }

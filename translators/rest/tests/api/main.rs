@@ -9,5 +9,8 @@ mod errors;
 mod helpers;
 mod offline;
 mod process;
+mod results;
 mod runs;
 mod searches;
+mod serpwow_client;
+mod worker;

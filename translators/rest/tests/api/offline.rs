@@ -220,6 +220,14 @@ const ROUTES: &[(&str, &str)] = &[
         "get",
         "/live/batches/{batch_id}/results/{result_set_id}/resendwebhook",
     ),
+    (
+        "get",
+        "/live/batches/{batch_id}/results/{result_set_id}/files/{format}/{page}",
+    ),
+    (
+        "get",
+        "/live/batches/{batch_id}/searches/files/{format}/{page}",
+    ),
     ("get", "/openapi.json"),
     ("get", "/healthz"),
     ("get", "/readyz"),

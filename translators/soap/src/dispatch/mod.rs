@@ -174,6 +174,7 @@ impl<'a> Caller<'a> {
         let request = DeleteBatchesRequest {
             ids: wanted,
             allow_missing: true,
+            force: false,
         };
         self.upstream
             .client()
