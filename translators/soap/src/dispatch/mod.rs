@@ -73,8 +73,10 @@ impl<'a> Caller<'a> {
                 )
             }
         };
-        let secret = CallerSecret::parse(request.headers.ticket.as_deref().unwrap_or(""))
-            .map_err(Failure::Credential)?;
+        // Pretty-printed XML puts whitespace around the ticket; that is layout, not part
+        // of the secret (which CallerSecret compares exactly).
+        let ticket = request.headers.ticket.as_deref().map(str::trim);
+        let secret = CallerSecret::parse(ticket.unwrap_or("")).map_err(Failure::Credential)?;
         Ok(Self {
             upstream,
             secret,
