@@ -200,10 +200,11 @@ impl<'a> Caller<'a> {
     }
 
     /// StartBatchJob: an existing task (positive `Id`) is queued with `StartBatch`; a
-    /// new one (`Id` 0 or absent) is created and queued in one `CreateBatch`.
+    /// new one (`Id` 0 or absent) is created and queued in one `CreateBatch`. Without a
+    /// `BatchTaskInfo` there is nothing to start: an `ArgumentException`, as for
+    /// UpdateBatchTask, rather than a nameless batch.
     async fn start(&self, info: Option<&BatchTaskInfoInput>) -> Result<Reply, Failure> {
-        let default = BatchTaskInfoInput::default();
-        let info = info.unwrap_or(&default);
+        let info = info.ok_or(Failure::BatchTaskInfoMissing)?;
         let batch = match info.id.unwrap_or(0) {
             0 => {
                 let request = CreateBatchRequest {

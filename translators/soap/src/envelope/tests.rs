@@ -15,7 +15,12 @@ macro_rules! envelope {
 }
 
 fn read(xml: &str, action: Option<&str>) -> Result<SoapRequest, ReadFailure> {
-    read_request(xml.as_bytes(), action, Limits::default())
+    read_request(
+        xml.as_bytes(),
+        Charset::Unspecified,
+        action,
+        Limits::default(),
+    )
 }
 
 fn action(op: OperationName) -> String {
@@ -223,7 +228,7 @@ fn arrays_are_bounded() {
         max_array_items: 1,
         ..Limits::default()
     };
-    let failure = read_request(xml.as_bytes(), None, limits).unwrap_err();
+    let failure = read_request(xml.as_bytes(), Charset::Unspecified, None, limits).unwrap_err();
     assert_eq!(
         failure.error,
         ReadError::TooManyItems {
@@ -264,7 +269,7 @@ fn every_truncation_is_an_error_not_a_panic() {
         let bytes = xml.as_bytes();
         let complete = xml.trim_end().len();
         for end in 0..bytes.len() {
-            let result = read_request(&bytes[..end], None, Limits::default());
+            let result = read_request(&bytes[..end], Charset::Unspecified, None, Limits::default());
             if end < complete {
                 assert!(result.is_err(), "a prefix of {end} bytes was accepted");
             }
@@ -307,7 +312,7 @@ fn mutated_envelopes_never_panic() {
                     }
                 }
             }
-            let _ = read_request(&bytes, None, Limits::default());
+            let _ = read_request(&bytes, Charset::Unspecified, None, Limits::default());
         }
     }
 }
