@@ -316,3 +316,38 @@ fn mutated_envelopes_never_panic() {
         }
     }
 }
+
+#[test]
+fn dictionary_entries_may_be_unqualified_like_array_items() {
+    let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:StartBatchJob xmlns:t="http://www.superoffice.net/ws/crm/NetServer/Services86"><t:BatchTaskInfo><t:ParameterObject><StringKeyValuePair><Key>format</Key><Value>csv</Value></StringKeyValuePair></t:ParameterObject></t:BatchTaskInfo></t:StartBatchJob></s:Body></s:Envelope>"#;
+    let Operation::StartBatchJob { info: Some(info) } = read(xml, None).unwrap().operation else {
+        panic!("not a start");
+    };
+    assert_eq!(
+        info.parameters.unwrap(),
+        [("format".to_owned(), "csv".to_owned())]
+    );
+}
+
+#[test]
+fn services86_headers_must_be_qualified_and_single() {
+    let get =
+        r#"<GetBatchTaskInfo xmlns="http://www.superoffice.net/ws/crm/NetServer/Services86"/>"#;
+    let envelope = |header: &str| {
+        format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>{header}</s:Header><s:Body>{get}</s:Body></s:Envelope>"#
+        )
+    };
+    let failure = read(&envelope("<ApplicationToken>x</ApplicationToken>"), None).unwrap_err();
+    assert_eq!(
+        failure.error,
+        ReadError::UnqualifiedHeader {
+            element: "ApplicationToken".into()
+        }
+    );
+    let twice = r#"<ApplicationToken xmlns="http://www.superoffice.net/ws/crm/NetServer/Services86">a</ApplicationToken><ApplicationToken xmlns="http://www.superoffice.net/ws/crm/NetServer/Services86">b</ApplicationToken>"#;
+    assert_eq!(
+        read(&envelope(twice), None).unwrap_err().error,
+        ReadError::DuplicateHeader("ApplicationToken")
+    );
+}
