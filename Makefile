@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
-.PHONY: run test lint fmt deploy-check bench
+.PHONY: run test lint fmt deploy-check bench fuzz
 
 # The whole stack on this machine (a private PostgreSQL unless DATABASE_URL is set).
 run:
@@ -28,3 +28,14 @@ deploy-check:
 bench:
 	cargo build --release --locked -p batch-service -p rest-translator -p soap-translator -p batch-bench
 	cargo run --release --locked -q -p batch-bench -- $(BENCH_ARGS)
+
+# The parsers of both doors under libFuzzer, each target FUZZ_SECONDS (default 60) one
+# after the other. Needs the nightly toolchain and `cargo install cargo-fuzz`; not part
+# of CI. Seeds are in fuzz/corpus/<target>/, crashes land in fuzz/artifacts/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= soap_envelope soap_framing rest_extractors
+fuzz:
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=65536 -timeout=10 -print_final_stats=1 || exit 1; \
+	done

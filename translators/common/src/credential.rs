@@ -20,17 +20,18 @@ pub enum CredentialError {
 }
 
 impl CallerSecret {
-    /// Accepts 1 to 512 visible ASCII characters (what fits a metadata value);
-    /// surrounding whitespace is trimmed, as clients often leave a newline behind.
+    /// Accepts 1 to 512 visible ASCII characters (what fits a metadata value), exactly
+    /// as given: a key with a space before or after it is another key, so it is
+    /// malformed rather than quietly trimmed into a valid one. A door whose format
+    /// allows layout around the value (XML) removes it before calling this.
     pub fn parse(raw: &str) -> Result<Self, CredentialError> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
+        if raw.is_empty() {
             return Err(CredentialError::Missing);
         }
-        if trimmed.len() > MAX_SECRET_LEN || !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
+        if raw.len() > MAX_SECRET_LEN || !raw.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(CredentialError::Malformed);
         }
-        Ok(Self(trimmed.to_owned()))
+        Ok(Self(raw.to_owned()))
     }
 
     /// The secret itself, for the `authorization` header only.
@@ -52,13 +53,25 @@ mod tests {
     #[test]
     fn accepts_keys_and_tickets() {
         assert_eq!(CallerSecret::parse("demo").unwrap().expose(), "demo");
-        let ticket = CallerSecret::parse(" 7T:1234abcxyzExample==\n").unwrap();
+        let ticket = CallerSecret::parse("7T:1234abcxyzExample==").unwrap();
         assert_eq!(ticket.expose(), "7T:1234abcxyzExample==");
     }
 
     #[test]
+    fn secrets_are_taken_exactly_never_trimmed() {
+        for padded in ["demo ", " demo", "demo\n", "\tdemo"] {
+            assert_eq!(
+                CallerSecret::parse(padded),
+                Err(CredentialError::Malformed),
+                "{padded:?}"
+            );
+        }
+    }
+
+    #[test]
     fn rejects_empty_long_and_unprintable() {
-        assert_eq!(CallerSecret::parse("  "), Err(CredentialError::Missing));
+        assert_eq!(CallerSecret::parse(""), Err(CredentialError::Missing));
+        assert_eq!(CallerSecret::parse("  "), Err(CredentialError::Malformed));
         assert_eq!(CallerSecret::parse("a b"), Err(CredentialError::Malformed));
         assert_eq!(CallerSecret::parse("é"), Err(CredentialError::Malformed));
         let long = "k".repeat(MAX_SECRET_LEN + 1);

@@ -50,6 +50,41 @@ pub(crate) fn form_fields(body: &[u8]) -> Fields {
     fields
 }
 
+/// Whether every name and value of `x-www-form-urlencoded` text is UTF-8 once
+/// percent-decoded. [`form_fields`] would replace a bad sequence with U+FFFD and so
+/// store text the client never sent; a body like that is refused instead.
+pub(crate) fn form_is_utf8(body: &[u8]) -> bool {
+    // Names and values are separated by ASCII `&` and `=`, which can neither start
+    // nor continue a multi-byte sequence, so checking each decoded pair whole is the
+    // same as checking its name and its value.
+    body.split(|byte| *byte == b'&')
+        .all(|pair| std::str::from_utf8(&percent_decode(pair)).is_ok())
+}
+
+/// `+` as space and `%XX` as the byte; a `%` not followed by two hex digits stays as
+/// it is, as `form_urlencoded` leaves it.
+fn percent_decode(encoded: &[u8]) -> Vec<u8> {
+    let hex = |byte: u8| char::from(byte).to_digit(16);
+    let mut decoded = Vec::with_capacity(encoded.len());
+    let mut rest = encoded;
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        match byte {
+            b'+' => decoded.push(b' '),
+            b'%' => match tail {
+                [high, low, after @ ..] if hex(*high).is_some() && hex(*low).is_some() => {
+                    let value = hex(*high).unwrap_or(0) * 16 + hex(*low).unwrap_or(0);
+                    decoded.push(u8::try_from(value).unwrap_or(u8::MAX));
+                    rest = after;
+                }
+                _ => decoded.push(b'%'),
+            },
+            other => decoded.push(other),
+        }
+    }
+    decoded
+}
+
 /// Reads a boolean: JSON `true`/`false`, `1`/`0`, or the strings `true`, `false`, `1`,
 /// `0`, `yes`, `no`, `on`, `off` (any case). `null` and the empty string are `false`.
 pub(crate) fn to_bool(field: &str, value: &Value) -> Result<bool, CoerceError> {

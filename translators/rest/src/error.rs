@@ -10,7 +10,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use batch_proto::tonic;
-use translator_common::{Missing, ResourceKind, UpstreamError, Violation};
+use translator_common::{HostError, Missing, ResourceKind, UpstreamError, Violation};
 
 use crate::ids::SearchId;
 use crate::json::Message;
@@ -95,6 +95,9 @@ pub(crate) enum ApiError {
     InvalidApiKey,
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Not exactly one `Host` header (RFC 9112 §3.2).
+    #[error("bad Host header: {0}")]
+    BadHost(HostError),
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("no such route or method")]
@@ -186,6 +189,7 @@ impl ApiError {
             ApiError::MissingApiKey => (StatusCode::UNAUTHORIZED, MISSING_API_KEY.to_owned()),
             ApiError::InvalidApiKey => (StatusCode::UNAUTHORIZED, INVALID_API_KEY.to_owned()),
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, message.clone()),
+            ApiError::BadHost(error) => (StatusCode::BAD_REQUEST, capitalized(&error.to_string())),
             ApiError::PayloadTooLarge { limit } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("The request body is too large: the limit is {limit} bytes"),
@@ -204,6 +208,15 @@ impl From<crate::coerce::CoerceError> for ApiError {
     fn from(error: crate::coerce::CoerceError) -> Self {
         Self::BadRequest(error.to_string())
     }
+}
+
+/// `text` with a capital first letter, as SerpWow's messages start.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// SerpWow's text for a batch that does not exist (or belongs to someone else).

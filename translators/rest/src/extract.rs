@@ -10,7 +10,7 @@ use serde_json::Value;
 use translator_common::{CallerSecret, CredentialError, Upstream};
 use utoipa::IntoParams;
 
-use crate::coerce::{Fields, form_fields};
+use crate::coerce::{Fields, form_fields, form_is_utf8};
 use crate::error::ApiError;
 use crate::routes::AppState;
 
@@ -46,7 +46,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let query = parts.uri.query().unwrap_or_default();
+        Self::from_query(parts.uri.query().unwrap_or_default())
+    }
+}
+
+impl Caller {
+    /// The caller a query string names with `api_key`, taken exactly as sent.
+    pub(crate) fn from_query(query: &str) -> Result<Self, ApiError> {
         // The last `api_key` wins, as with every other repeated parameter.
         let raw = form_urlencoded::parse(query.as_bytes())
             .filter(|(key, _)| key == "api_key")
@@ -132,8 +138,8 @@ impl FromRequest<AppState> for Body {
 }
 
 /// JSON or form fields as the content type says; when it says neither (or is missing,
-/// as with some clients), whatever the body looks like.
-fn parse_body(bytes: &[u8], is_json: Option<bool>) -> Result<Value, ApiError> {
+/// as with some clients), whatever the body looks like. Either must be UTF-8 text.
+pub(crate) fn parse_body(bytes: &[u8], is_json: Option<bool>) -> Result<Value, ApiError> {
     let text_start = bytes.iter().find(|b| !b.is_ascii_whitespace());
     let Some(first) = text_start else {
         return Ok(Value::Null);
@@ -143,8 +149,12 @@ fn parse_body(bytes: &[u8], is_json: Option<bool>) -> Result<Value, ApiError> {
         serde_json::from_slice(bytes).map_err(|error| {
             ApiError::BadRequest(format!("The request body is not valid JSON: {error}"))
         })
-    } else {
+    } else if form_is_utf8(bytes) {
         Ok(Value::Object(form_fields(bytes)))
+    } else {
+        Err(ApiError::BadRequest(
+            "The request body is not valid form data: it is not UTF-8 text".to_owned(),
+        ))
     }
 }
 
@@ -175,5 +185,25 @@ mod tests {
         );
         let err = parse_body(b"{oops", Some(true)).unwrap_err();
         assert!(matches!(err, ApiError::BadRequest(m) if m.contains("not valid JSON")));
+    }
+
+    #[test]
+    fn form_bodies_must_be_utf8_raw_and_percent_decoded() {
+        for body in [
+            &b"name=%FF%FE"[..],
+            b"name=\xFF",
+            b"%C3=x",
+            b"a=1&name=%E2%82",
+        ] {
+            let err = parse_body(body, Some(false)).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::BadRequest(m) if m.contains("not UTF-8")),
+                "{body:?}: {err:?}"
+            );
+        }
+        assert_eq!(
+            parse_body(b"name=%E2%82%AC+%25zz&x=%", Some(false)).unwrap(),
+            json!({"name": "\u{20AC} %zz", "x": "%"})
+        );
     }
 }

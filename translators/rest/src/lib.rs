@@ -22,8 +22,10 @@ mod vocab;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
 use axum::middleware;
-use translator_common::{Upstream, health_routes};
+use axum::response::{IntoResponse, Response};
+use translator_common::{HostError, Upstream, health_routes, require_one_host};
 
 pub use config::Config;
 
@@ -41,7 +43,8 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
         openapi: Bytes::from(openapi),
         public_url: config.public_url.clone(),
     };
-    api.with_state(state)
+    let router = api
+        .with_state(state)
         .merge(health_routes(upstream))
         .method_not_allowed_fallback(routes::no_route)
         .fallback(routes::no_route)
@@ -49,6 +52,50 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
         .layer(middleware::from_fn_with_state(
             config.request_timeout(),
             routes::deadline,
-        ))
-        .layer(middleware::from_fn(telemetry::http::trace_http))
+        ));
+    require_one_host(router, reject_host).layer(middleware::from_fn(telemetry::http::trace_http))
+}
+
+/// A request without exactly one `Host` header: 400 in SerpWow's error shape.
+fn reject_host(_headers: &HeaderMap, error: HostError) -> Response {
+    error::ApiError::BadHost(error).into_response()
+}
+
+/// Entry points for the fuzz targets in `fuzz/` (not part of the API): the readers a
+/// request passes through before any call to the service, without a server.
+#[doc(hidden)]
+pub mod fuzzing {
+    use serde_json::Value;
+
+    use crate::coerce::{form_fields, to_int_list, to_text_list};
+    use crate::extract::{Caller, parse_body};
+    use crate::listing::ListParams;
+    use crate::settings::{BatchSettings, BatchUpdate};
+
+    /// Reads `query` as the query string and `body` as a request body (`is_json` as
+    /// the content type would say) through every reader a handler uses on them. Only
+    /// a panic is of interest; every refusal is a normal answer.
+    pub fn read_request(query: &str, body: &[u8], is_json: Option<bool>) {
+        let _ = Caller::from_query(query);
+        let fields = form_fields(query.as_bytes());
+        if let Ok(params) = ListParams::from_query(&fields) {
+            let _ = params.into_query();
+        }
+        let Ok(body) = parse_body(body, is_json) else {
+            return;
+        };
+        if let Value::Object(fields) = &body
+            && let Ok(settings) = BatchSettings::from_fields(fields)
+        {
+            let _ = settings.into_new_batch();
+        }
+        if let Ok(update) = BatchUpdate::from_body(&body) {
+            let _ = update.settings.into_update(1);
+            for search in update.searches {
+                let _ = search.into_item();
+            }
+        }
+        let _ = to_text_list("search ids", &body);
+        let _ = to_int_list("schedule_hours", &body, 0, 23);
+    }
 }

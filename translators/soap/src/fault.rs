@@ -9,6 +9,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use translator_common::HostError;
+
 use crate::envelope::{ReadError, ReadFailure, SoapVersion};
 use crate::xml::XmlWriter;
 
@@ -27,6 +29,8 @@ pub enum FaultCode {
     /// The action or body element names no operation of this service (a Sender fault
     /// with WCF's code).
     ActionNotSupported,
+    /// A header marked `mustUnderstand` that this node does not understand.
+    MustUnderstand,
 }
 
 /// One Fault, ready to be sent.
@@ -36,8 +40,11 @@ pub struct Fault {
     pub code: FaultCode,
     /// The `faultstring` / `Reason` text.
     pub reason: String,
-    /// An HTTP status that says more than the SOAP binding's (413, 415).
+    /// An HTTP status that says more than the SOAP binding's (404, 405, 413, 415).
     pub status_override: Option<StatusCode>,
+    /// The header a MustUnderstand Fault is about: namespace URI and local name
+    /// (SOAP 1.2 names it in a `NotUnderstood` header block).
+    pub not_understood: Option<(String, String)>,
 }
 
 impl Fault {
@@ -48,6 +55,7 @@ impl Fault {
             code,
             reason: reason.into(),
             status_override: None,
+            not_understood: None,
         }
     }
 
@@ -62,10 +70,18 @@ impl Fault {
     pub fn from_read_failure(failure: &ReadFailure, fallback: SoapVersion) -> Self {
         let code = match &failure.error {
             ReadError::NotAnEnvelope { .. } => FaultCode::VersionMismatch,
-            ReadError::UnknownAction(_) | ReadError::UnknownOperation(_) => {
-                FaultCode::ActionNotSupported
-            }
+            ReadError::UnknownAction(_)
+            | ReadError::UnknownOperation(_)
+            | ReadError::OperationNamespace { .. } => FaultCode::ActionNotSupported,
+            ReadError::MustUnderstand { .. } => FaultCode::MustUnderstand,
             ReadError::NotUtf8
+            | ReadError::NotUtf16
+            | ReadError::UnsupportedEncoding(_)
+            | ReadError::EncodingMismatch { .. }
+            | ReadError::DeclarationMismatch { .. }
+            | ReadError::UnqualifiedHeader { .. }
+            | ReadError::DuplicateHeader(_)
+            | ReadError::ExtraBodyElement { .. }
             | ReadError::Malformed(_)
             | ReadError::Truncated
             | ReadError::DoctypeRefused
@@ -81,11 +97,54 @@ impl Fault {
             | ReadError::UnexpectedElement { .. }
             | ReadError::UnexpectedText { .. } => FaultCode::Sender,
         };
-        Self::new(
+        let mut fault = Self::new(
             failure.version.unwrap_or(fallback),
             code,
             failure.error.to_string(),
+        );
+        match &failure.error {
+            // As WCF answers an encoding it cannot read, wherever it was named.
+            ReadError::UnsupportedEncoding(_) => {
+                fault.status_override = Some(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            }
+            ReadError::MustUnderstand { namespace, local } => {
+                fault.not_understood = Some((namespace.clone(), local.clone()));
+            }
+            _ => {}
+        }
+        fault
+    }
+
+    /// The Fault for a request to a path this door does not serve (HTTP 404).
+    pub fn not_found(version: SoapVersion, path: &str) -> Self {
+        Self::new(
+            version,
+            FaultCode::Sender,
+            format!(
+                "there is no SOAP endpoint at '{}'; the Batch agent is at /Remote/Services86/Batch.svc",
+                crate::envelope::cursor::quote(path)
+            ),
         )
+        .with_status(StatusCode::NOT_FOUND)
+    }
+
+    /// The Fault for a method other than POST (calls) and GET (the WSDL), HTTP 405.
+    pub fn method_not_allowed(version: SoapVersion, method: &str) -> Self {
+        Self::new(
+            version,
+            FaultCode::Sender,
+            format!(
+                "the method {} is not allowed; use POST for SOAP calls and GET ?wsdl for the WSDL",
+                crate::envelope::cursor::quote(method)
+            ),
+        )
+        .with_status(StatusCode::METHOD_NOT_ALLOWED)
+    }
+
+    /// The Fault for a request without exactly one `Host` header (HTTP 400).
+    pub fn bad_host(version: SoapVersion, error: HostError) -> Self {
+        Self::new(version, FaultCode::Sender, error.to_string())
+            .with_status(StatusCode::BAD_REQUEST)
     }
 
     /// The HTTP status this Fault is sent with.
@@ -98,9 +157,10 @@ impl Fault {
                 StatusCode::BAD_REQUEST
             }
             (SoapVersion::Soap11, _)
-            | (SoapVersion::Soap12, FaultCode::Receiver | FaultCode::VersionMismatch) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            | (
+                SoapVersion::Soap12,
+                FaultCode::Receiver | FaultCode::VersionMismatch | FaultCode::MustUnderstand,
+            ) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -123,6 +183,7 @@ impl Fault {
             FaultCode::Sender => xml.text_element("faultcode", "s:Client")?,
             FaultCode::Receiver => xml.text_element("faultcode", "s:Server")?,
             FaultCode::VersionMismatch => xml.text_element("faultcode", "s:VersionMismatch")?,
+            FaultCode::MustUnderstand => xml.text_element("faultcode", "s:MustUnderstand")?,
             FaultCode::ActionNotSupported => xml.element(
                 "faultcode",
                 &[("xmlns:a", WCF_ADDRESSING_NONE)],
@@ -139,6 +200,21 @@ impl Fault {
     fn write_12(&self) -> std::io::Result<Vec<u8>> {
         let mut xml = XmlWriter::new(512)?;
         xml.start("s:Envelope", &[("xmlns:s", self.version.namespace())])?;
+        if let Some((namespace, local)) = &self.not_understood {
+            // SOAP 1.2 part 1, 5.4.8: the Fault names the header in a NotUnderstood
+            // block. Its `qname` needs a prefix; `h` is bound to the header's namespace.
+            xml.start("s:Header", &[])?;
+            if namespace.is_empty() {
+                xml.empty("s:NotUnderstood", &[("qname", local.as_str())])?;
+            } else {
+                let qname = format!("h:{local}");
+                xml.empty(
+                    "s:NotUnderstood",
+                    &[("qname", qname.as_str()), ("xmlns:h", namespace.as_str())],
+                )?;
+            }
+            xml.end("s:Header")?;
+        }
         xml.start("s:Body", &[])?;
         xml.start("s:Fault", &[])?;
         xml.start("s:Code", &[])?;
@@ -146,6 +222,7 @@ impl Fault {
             FaultCode::Sender => xml.text_element("s:Value", "s:Sender")?,
             FaultCode::Receiver => xml.text_element("s:Value", "s:Receiver")?,
             FaultCode::VersionMismatch => xml.text_element("s:Value", "s:VersionMismatch")?,
+            FaultCode::MustUnderstand => xml.text_element("s:Value", "s:MustUnderstand")?,
             FaultCode::ActionNotSupported => {
                 xml.text_element("s:Value", "s:Sender")?;
                 xml.start("s:Subcode", &[])?;

@@ -1,10 +1,11 @@
 //! What the HTTP layer says about a SOAP request before its body is read: the SOAP
-//! version the `Content-Type` suggests, and the action (the `SOAPAction` header for
-//! SOAP 1.1, the `action` parameter of `application/soap+xml` for SOAP 1.2).
+//! version the `Content-Type` suggests, its charset (UTF-8 or UTF-16; any other is
+//! HTTP 415, as WCF answers), and the action (the `SOAPAction` header for SOAP 1.1, the
+//! `action` parameter of `application/soap+xml` for SOAP 1.2).
 
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::envelope::SoapVersion;
+use crate::envelope::{Charset, SoapVersion};
 use crate::fault::{Fault, FaultCode};
 
 /// The HTTP framing of one SOAP request.
@@ -12,13 +13,29 @@ use crate::fault::{Fault, FaultCode};
 pub struct Framing {
     /// The version the content type suggests; the envelope namespace has the last word.
     pub version: SoapVersion,
+    /// The declared charset; a byte order mark in the body has the last word.
+    pub charset: Charset,
     /// The action, unquoted; `None` when absent or empty.
     pub action: Option<String>,
 }
 
 impl Framing {
+    /// The SOAP version to answer a request in before (or without) reading its
+    /// framing: SOAP 1.2 when the content type says so, else SOAP 1.1.
+    pub fn version_hint(headers: &HeaderMap) -> SoapVersion {
+        let soap12 = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| split_content_type(value).0 == "application/soap+xml");
+        if soap12 {
+            SoapVersion::Soap12
+        } else {
+            SoapVersion::Soap11
+        }
+    }
+
     /// Reads the framing, or the Fault (HTTP 415) for a body that is not SOAP at all:
-    /// a foreign content type or a charset other than UTF-8.
+    /// a foreign content type or a charset other than UTF-8 and UTF-16.
     pub fn from_headers(headers: &HeaderMap) -> Result<Self, Fault> {
         let unsupported = |version, reason: String| {
             Fault::new(version, FaultCode::Sender, reason)
@@ -54,20 +71,18 @@ impl Framing {
                 .find(|(key, _)| key.eq_ignore_ascii_case(name))
                 .map(|(_, value)| value.as_str())
         };
-        if let Some(charset) = parameter("charset") {
-            let utf8 = ["utf-8", "utf8", "us-ascii"]
-                .iter()
-                .any(|ok| charset.eq_ignore_ascii_case(ok));
-            if !utf8 {
-                return Err(unsupported(
+        let charset = match parameter("charset") {
+            None => Charset::Unspecified,
+            Some(label) => Charset::from_label(label).ok_or_else(|| {
+                unsupported(
                     version,
                     format!(
-                        "the charset '{}' is not supported; send UTF-8",
-                        crate::envelope::cursor::quote(charset)
+                        "the charset '{}' is not supported; send UTF-8 or UTF-16",
+                        crate::envelope::cursor::quote(label)
                     ),
-                ));
-            }
-        }
+                )
+            })?,
+        };
         let soap_action = match headers.get("soapaction") {
             None => None,
             Some(value) => Some(value.to_str().map_err(|_| {
@@ -83,7 +98,11 @@ impl Framing {
             .filter(|action| !action.is_empty())
             .or_else(|| parameter("action").map(unquote).filter(|a| !a.is_empty()))
             .map(str::to_owned);
-        Ok(Self { version, action })
+        Ok(Self {
+            version,
+            charset,
+            action,
+        })
     }
 }
 
@@ -152,8 +171,24 @@ mod tests {
     fn foreign_types_and_charsets_are_415() {
         let fault = framing(Some("application/json"), None).unwrap_err();
         assert_eq!(fault.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        let fault = framing(Some("text/xml; charset=iso-8859-1"), None).unwrap_err();
-        assert_eq!(fault.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        for charset in ["iso-8859-1", "utf-32", "x-unknown"] {
+            let content_type = format!("text/xml; charset={charset}");
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            let fault = Framing::from_headers(&headers).unwrap_err();
+            assert_eq!(fault.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert!(fault.reason.contains("UTF-8 or UTF-16"), "{}", fault.reason);
+        }
         assert!(framing(None, None).is_ok());
+    }
+
+    #[test]
+    fn utf16_charsets_are_read() {
+        let f = framing(Some("text/xml; charset=utf-16"), None).unwrap();
+        assert_eq!(f.charset, Charset::Utf16);
+        let f = framing(Some("application/soap+xml; charset=\"UTF-16LE\""), None).unwrap();
+        assert_eq!(f.charset, Charset::Utf16Le);
+        let f = framing(Some("text/xml"), None).unwrap();
+        assert_eq!(f.charset, Charset::Unspecified);
     }
 }

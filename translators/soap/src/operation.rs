@@ -280,16 +280,21 @@ fn read_dictionary(
         cursor.skip()?;
         return Ok(pairs);
     }
+    // Entries are items, like those of an array: hand-written clients leave them (and
+    // their Key and Value) unqualified, and a dropped entry would silently lose data.
+    let is_item = |element: &Element, local: &str| {
+        matches!(element.ns, Ns::Tns | Ns::Unqualified) && element.local == local
+    };
     while let Some(item) = cursor.next_child(&element.local)? {
-        if !item.is_tns("StringKeyValuePair") {
+        if !is_item(&item, "StringKeyValuePair") {
             cursor.skip()?;
             continue;
         }
         let (mut key, mut value) = (String::new(), String::new());
         while let Some(field) = cursor.next_child(&item.local)? {
-            if field.is_tns("Key") {
+            if is_item(&field, "Key") {
                 key = read_string(cursor, &field)?.unwrap_or_default();
-            } else if field.is_tns("Value") {
+            } else if is_item(&field, "Value") {
                 value = read_string(cursor, &field)?.unwrap_or_default();
             } else {
                 cursor.skip()?;

@@ -7,12 +7,12 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use telemetry::http::OperationLabel;
-use translator_common::{Upstream, health_routes};
+use translator_common::{HostError, Upstream, health_routes, require_one_host};
 
 use crate::config::AppConfig;
 use crate::envelope::{Limits, SoapVersion, read_request};
@@ -39,11 +39,17 @@ pub fn app(upstream: Upstream, config: AppConfig) -> Router {
     };
     // A fallback rather than routes: the path is matched case-insensitively and may
     // start with any customer segment, which axum's router cannot express.
-    Router::new()
+    let router = Router::new()
         .fallback(entry)
         .with_state(state)
-        .merge(health_routes(upstream))
+        .merge(health_routes(upstream));
+    require_one_host(router, reject_host)
         .layer(axum::middleware::from_fn(telemetry::http::trace_http))
+}
+
+/// A request without exactly one `Host` header gets a Sender Fault with HTTP 400.
+fn reject_host(headers: &HeaderMap, error: HostError) -> Response {
+    Fault::bad_host(Framing::version_hint(headers), error).into_response()
 }
 
 /// Whether `path` is the Batch endpoint, directly or below one customer segment.
@@ -58,16 +64,17 @@ fn is_batch_path(path: &str) -> bool {
 
 async fn entry(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    // A SOAP client reads Faults, whatever went wrong; answer in the version it speaks.
+    let version = Framing::version_hint(&parts.headers);
     if !is_batch_path(parts.uri.path()) {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        return Fault::not_found(version, parts.uri.path()).into_response();
     }
     match parts.method {
         Method::POST => post(&state, &parts, body).await,
         Method::GET => get(&parts),
         _ => (
-            StatusCode::METHOD_NOT_ALLOWED,
             [(header::ALLOW, HeaderValue::from_static("GET, POST"))],
-            "use POST for SOAP calls and GET ?wsdl for the WSDL\n",
+            Fault::method_not_allowed(version, parts.method.as_str()),
         )
             .into_response(),
     }
@@ -124,7 +131,12 @@ async fn handle(state: &AppState, parts: &Parts, framing: &Framing, body: Body) 
         Ok(bytes) => bytes,
         Err(fault) => return fault.into_response(),
     };
-    let request = match read_request(&bytes, framing.action.as_deref(), state.limits) {
+    let request = match read_request(
+        &bytes,
+        framing.charset,
+        framing.action.as_deref(),
+        state.limits,
+    ) {
         Ok(request) => request,
         Err(failure) => {
             let fault = Fault::from_read_failure(&failure, framing.version);

@@ -57,6 +57,38 @@ async fn wsdl_is_served_with_this_servers_address() {
     }
 }
 
+/// The Serialization schema declares what SuperOffice's own Services86 Batch WSDL
+/// does, `duration` included (a TimeSpan as WCF writes it), so that toolkits that
+/// validate the schema, or map its types, see the same contract.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wsdl_serialization_schema_declares_duration() {
+    let answer = send(
+        test_app(dead_upstream(), AppConfig::default()),
+        "GET",
+        "/Remote/Services86/Batch.svc?wsdl",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    let serialization = answer
+        .body
+        .split(r#"targetNamespace="http://schemas.microsoft.com/2003/10/Serialization/""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</xs:schema>").next())
+        .expect("a Serialization schema");
+    for declaration in [
+        r#"<xs:element name="duration" nillable="true" type="tns:duration"/>"#,
+        r#"<xs:simpleType name="duration">"#,
+        r#"<xs:restriction base="xs:duration">"#,
+        r#"<xs:pattern value="\-?P(\d*D)?(T(\d*H)?(\d*M)?(\d*(\.\d*)?S)?)?"/>"#,
+        r#"<xs:minInclusive value="-P10675199DT2H48M5.4775808S"/>"#,
+        r#"<xs:maxInclusive value="P10675199DT2H48M5.4775807S"/>"#,
+    ] {
+        assert!(serialization.contains(declaration), "missing {declaration}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn other_paths_and_methods_are_refused() {
     let app = || test_app(dead_upstream(), AppConfig::default());

@@ -1,10 +1,11 @@
 //! The REST translator over real sockets: one test binary, one module per area.
 //!
-//! `offline` needs nothing else (the service is absent). The other modules run the
-//! whole chain, HTTP → translator → gRPC → batch-service → PostgreSQL, through
+//! `offline` and `edges` need nothing else (the service is absent). The other modules
+//! run the whole chain, HTTP → translator → gRPC → batch-service → PostgreSQL, through
 //! `test-support`, which needs `TEST_DATABASE_URL`.
 
 mod batches;
+mod edges;
 mod errors;
 mod helpers;
 mod offline;

@@ -73,8 +73,10 @@ impl<'a> Caller<'a> {
                 )
             }
         };
-        let secret = CallerSecret::parse(request.headers.ticket.as_deref().unwrap_or(""))
-            .map_err(Failure::Credential)?;
+        // Pretty-printed XML puts whitespace around the ticket; that is layout, not part
+        // of the secret (which CallerSecret compares exactly).
+        let ticket = request.headers.ticket.as_deref().map(str::trim);
+        let secret = CallerSecret::parse(ticket.unwrap_or("")).map_err(Failure::Credential)?;
         Ok(Self {
             upstream,
             secret,
@@ -199,10 +201,11 @@ impl<'a> Caller<'a> {
     }
 
     /// StartBatchJob: an existing task (positive `Id`) is queued with `StartBatch`; a
-    /// new one (`Id` 0 or absent) is created and queued in one `CreateBatch`.
+    /// new one (`Id` 0 or absent) is created and queued in one `CreateBatch`. Without a
+    /// `BatchTaskInfo` there is nothing to start: an `ArgumentException`, as for
+    /// UpdateBatchTask, rather than a nameless batch.
     async fn start(&self, info: Option<&BatchTaskInfoInput>) -> Result<Reply, Failure> {
-        let default = BatchTaskInfoInput::default();
-        let info = info.unwrap_or(&default);
+        let info = info.ok_or(Failure::BatchTaskInfoMissing)?;
         let batch = match info.id.unwrap_or(0) {
             0 => {
                 let request = CreateBatchRequest {

@@ -9,9 +9,11 @@
 use std::borrow::Cow;
 
 use quick_xml::NsReader;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesDecl, BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
+use super::encoding::Encoding;
+use super::wellformed::{check_attribute_value, check_name, check_text};
 use super::{ARRAYS_NS, SOAP11_NS, SOAP12_NS, TNS, WSA10_NS, WSA2004_NS, XSI_NS};
 
 /// Default deepest element nesting; Services86 requests need about 8 levels.
@@ -50,6 +52,20 @@ impl Default for Limits {
 pub enum ReadError {
     #[error("the request body is not UTF-8 text")]
     NotUtf8,
+    #[error("the request body is not UTF-16 text")]
+    NotUtf16,
+    #[error("the encoding '{0}' is not supported; send UTF-8 or UTF-16")]
+    UnsupportedEncoding(String),
+    #[error("the Content-Type says charset {declared} but the body is {found}")]
+    EncodingMismatch {
+        declared: &'static str,
+        found: &'static str,
+    },
+    #[error("the XML declaration names the encoding '{declared}' but the body is {found}")]
+    DeclarationMismatch {
+        declared: String,
+        found: &'static str,
+    },
     #[error("the request is not well-formed XML: {0}")]
     Malformed(String),
     #[error("the XML ends before every element is closed")]
@@ -74,8 +90,25 @@ pub enum ReadError {
     UnknownAction(String),
     #[error("the body element {0} is not an operation of Services86 Batch")]
     UnknownOperation(String),
+    #[error(
+        "the body element {element} is {}; Services86 operations are in the namespace {TNS}",
+        describe_namespace(namespace)
+    )]
+    OperationNamespace { element: String, namespace: String },
     #[error("the action names {action} but the body holds {element}")]
     ActionMismatch { action: String, element: String },
+    #[error("the header {element} is in no namespace; it must be in the namespace {TNS}")]
+    UnqualifiedHeader { element: String },
+    #[error("the request carries {0} twice")]
+    DuplicateHeader(&'static str),
+    #[error(
+        "the Body holds {extra} after the operation {operation}; send one operation per request"
+    )]
+    ExtraBodyElement { operation: String, extra: String },
+    #[error(
+        "the header {{{namespace}}}{local} must be understood (mustUnderstand) and this service does not understand it"
+    )]
+    MustUnderstand { namespace: String, local: String },
     #[error("element {element}: '{value}' is not {expected}")]
     InvalidValue {
         element: String,
@@ -90,12 +123,36 @@ pub enum ReadError {
     UnexpectedText { element: String },
 }
 
+/// How a message names a namespace URI (`""` is no namespace).
+fn describe_namespace(namespace: &str) -> String {
+    if namespace.is_empty() {
+        "in no namespace".to_owned()
+    } else {
+        format!("in the namespace '{namespace}'")
+    }
+}
+
 /// Client input quoted in an error, shortened so that a huge value is not echoed back.
 pub(crate) fn quote(value: &str) -> String {
     match value.char_indices().nth(MAX_QUOTED_LEN) {
         Some((end, _)) => format!("{}...", &value[..end]),
         None => value.to_owned(),
     }
+}
+
+/// The `actor` (SOAP 1.1) and `role` (SOAP 1.2) values that address this node, the
+/// ultimate receiver; no attribute at all means the same.
+const ROLES_OF_THIS_NODE: [&str; 3] = [
+    "http://schemas.xmlsoap.org/soap/actor/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver",
+];
+
+/// What a start tag's attributes say.
+#[derive(Default)]
+struct Attributes {
+    nil: bool,
+    must_understand: bool,
 }
 
 /// The namespaces this door tells apart.
@@ -110,19 +167,38 @@ pub(crate) enum Ns {
     Other,
 }
 
-/// A start tag: its namespace, local name and whether it carries `xsi:nil="true"`.
+/// A start tag: its namespace, local name, whether it carries `xsi:nil="true"`, and
+/// whether it is a header this node must understand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Element {
     pub(crate) ns: Ns,
+    /// The namespace URI when it is none this door knows ([`Ns::Other`]), for messages.
+    pub(crate) other_ns: Option<String>,
     pub(crate) local: String,
     pub(crate) nil: bool,
+    /// `mustUnderstand` is `1`/`true` and no `actor`/`role` sends it to another node.
+    pub(crate) must_understand: bool,
 }
 
 impl Element {
-    /// Whether this is `local` in the Services86 namespace; unqualified names are
-    /// accepted too, as hand-written clients often leave the namespace off.
+    /// Whether this is `local` in the Services86 namespace (exactly: WCF does not
+    /// accept Services86 names in no namespace).
     pub(crate) fn is_tns(&self, local: &str) -> bool {
-        matches!(self.ns, Ns::Tns | Ns::Unqualified) && self.local == local
+        self.ns == Ns::Tns && self.local == local
+    }
+
+    /// The namespace URI, `""` for none.
+    pub(crate) fn namespace(&self) -> &str {
+        match self.ns {
+            Ns::Soap11 => SOAP11_NS,
+            Ns::Soap12 => SOAP12_NS,
+            Ns::Tns => TNS,
+            Ns::Arrays => ARRAYS_NS,
+            // Either version; the message only needs to say it is WS-Addressing.
+            Ns::Wsa => WSA10_NS,
+            Ns::Unqualified => "",
+            Ns::Other => self.other_ns.as_deref().unwrap_or(""),
+        }
     }
 }
 
@@ -139,6 +215,7 @@ pub(crate) enum Item<'i> {
 pub(crate) struct Cursor<'i> {
     reader: NsReader<&'i [u8]>,
     limits: Limits,
+    encoding: Encoding,
     depth: usize,
     elements: usize,
 }
@@ -153,9 +230,17 @@ impl<'i> Cursor<'i> {
         Self {
             reader,
             limits,
+            encoding: Encoding::Utf8,
             depth: 0,
             elements: 0,
         }
+    }
+
+    /// The same walk over text that was decoded from `encoding`, which an XML
+    /// declaration must then agree with.
+    pub(crate) fn decoded_from(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
     }
 
     /// The limits this walk enforces.
@@ -171,9 +256,18 @@ impl<'i> Cursor<'i> {
                 .reader
                 .read_resolved_event()
                 .map_err(|error| ReadError::Malformed(error.to_string()))?;
+            // quick-xml takes any run of characters as a name; a name XML does not
+            // allow is reported as such, before its prefix is looked up.
+            if let Event::Start(start) = &event {
+                check_name(start.name().as_ref())?;
+            }
             let ns = classify(&resolved)?;
+            let other_ns = match (ns, &resolved) {
+                (Ns::Other, ResolveResult::Bound(uri)) => Some(uri.as_ref().to_owned()),
+                _ => None,
+            };
             match event {
-                Event::Start(start) => return self.start(ns, &start),
+                Event::Start(start) => return self.start(ns, other_ns, &start),
                 // Not produced with `expand_empty_elements`; refusing keeps the depth
                 // bookkeeping exact if that ever changes.
                 Event::Empty(_) => {
@@ -183,13 +277,17 @@ impl<'i> Cursor<'i> {
                     self.depth = self.depth.saturating_sub(1);
                     return Ok(Item::End);
                 }
-                Event::Text(text) => return Ok(Item::Text(text.xml10_content())),
+                Event::Text(text) => {
+                    check_text(&text)?;
+                    return Ok(Item::Text(text.xml10_content()));
+                }
                 Event::CData(data) => return Ok(Item::Text(data.xml10_content())),
                 Event::GeneralRef(reference) => {
                     return resolve_reference(&reference)
                         .map(|c| Item::Text(Cow::Owned(c.to_string())));
                 }
-                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+                Event::Decl(declaration) => self.check_declaration(&declaration)?,
+                Event::Comment(_) | Event::PI(_) => {}
                 Event::DocType(_) => return Err(ReadError::DoctypeRefused),
                 Event::Eof if self.depth > 0 => return Err(ReadError::Truncated),
                 Event::Eof => return Ok(Item::Eof),
@@ -197,7 +295,29 @@ impl<'i> Cursor<'i> {
         }
     }
 
-    fn start(&mut self, ns: Ns, start: &BytesStart<'i>) -> Result<Item<'i>, ReadError> {
+    /// An `encoding` in the XML declaration must name the encoding the body was
+    /// decoded from (WCF refuses a document that contradicts itself).
+    fn check_declaration(&self, declaration: &BytesDecl<'_>) -> Result<(), ReadError> {
+        let Some(label) = declaration.encoding() else {
+            return Ok(());
+        };
+        let label = label.map_err(|error| ReadError::Malformed(error.to_string()))?;
+        if self.encoding.matches_declaration(&label)? {
+            Ok(())
+        } else {
+            Err(ReadError::DeclarationMismatch {
+                declared: quote(&label),
+                found: self.encoding.name(),
+            })
+        }
+    }
+
+    fn start(
+        &mut self,
+        ns: Ns,
+        other_ns: Option<String>,
+        start: &BytesStart<'i>,
+    ) -> Result<Item<'i>, ReadError> {
         self.depth += 1;
         self.elements += 1;
         if self.depth > self.limits.max_depth {
@@ -211,26 +331,53 @@ impl<'i> Cursor<'i> {
             });
         }
         let local = start.local_name().as_ref().to_owned();
-        let nil = self.is_nil(start)?;
-        Ok(Item::Start(Element { ns, local, nil }))
+        let attributes = self.attributes(start)?;
+        Ok(Item::Start(Element {
+            ns,
+            other_ns,
+            local,
+            nil: attributes.nil,
+            must_understand: attributes.must_understand,
+        }))
     }
 
-    /// Whether the tag carries `xsi:nil="true"`. Reading every attribute also makes
+    /// What the attributes of a start tag say. Reading every attribute also makes
     /// quick-xml check them (duplicates, quoting). `xsi:type` and the rest are ignored.
-    fn is_nil(&self, start: &BytesStart<'i>) -> Result<bool, ReadError> {
-        let mut nil = false;
+    fn attributes(&self, start: &BytesStart<'i>) -> Result<Attributes, ReadError> {
+        let mut found = Attributes::default();
+        let mut for_this_node = true;
         for attribute in start.attributes() {
             let attribute = attribute.map_err(|error| ReadError::Malformed(error.to_string()))?;
+            check_name(attribute.key.as_ref())?;
+            check_attribute_value(attribute.key.as_ref(), &attribute.value)?;
             let (ns, local) = self.reader.resolver().resolve_attribute(attribute.key);
-            let is_xsi = matches!(ns, ResolveResult::Bound(ns) if ns.as_ref() == XSI_NS);
-            if is_xsi && local.as_ref() == "nil" {
-                let value = attribute
-                    .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                    .map_err(|error| ReadError::Malformed(error.to_string()))?;
-                nil = matches!(value.trim(), "true" | "1");
+            let ResolveResult::Bound(ns) = ns else {
+                continue;
+            };
+            let (ns, local) = (ns.as_ref(), local.as_ref());
+            let is_envelope = ns == SOAP11_NS || ns == SOAP12_NS;
+            let wanted = match (ns, local) {
+                (ns, "nil") if ns == XSI_NS => true,
+                (_, "mustUnderstand" | "actor" | "role") => is_envelope,
+                _ => false,
+            };
+            if !wanted {
+                continue;
+            }
+            let value = attribute
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|error| ReadError::Malformed(error.to_string()))?;
+            let value = value.trim();
+            match local {
+                "nil" => found.nil = matches!(value, "true" | "1"),
+                "mustUnderstand" => found.must_understand = matches!(value, "true" | "1"),
+                // SOAP 1.1 `actor`, SOAP 1.2 `role`: a header for another node is not
+                // this one's to understand.
+                _ => for_this_node = ROLES_OF_THIS_NODE.contains(&value),
             }
         }
-        Ok(nil)
+        found.must_understand &= for_this_node;
+        Ok(found)
     }
 
     /// The next child element of the current element, or `None` at its end tag.

@@ -2,11 +2,14 @@
 //! typed request the streaming [`reader`] produces from the raw bytes.
 
 pub(crate) mod cursor;
+pub(crate) mod encoding;
 pub mod reader;
 #[cfg(test)]
 mod tests;
+mod wellformed;
 
 pub use cursor::{Limits, ReadError};
+pub use encoding::Charset;
 pub use reader::{ReadFailure, read_request};
 
 use crate::operation::Operation;

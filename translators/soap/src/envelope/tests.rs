@@ -15,7 +15,12 @@ macro_rules! envelope {
 }
 
 fn read(xml: &str, action: Option<&str>) -> Result<SoapRequest, ReadFailure> {
-    read_request(xml.as_bytes(), action, Limits::default())
+    read_request(
+        xml.as_bytes(),
+        Charset::Unspecified,
+        action,
+        Limits::default(),
+    )
 }
 
 fn action(op: OperationName) -> String {
@@ -223,7 +228,7 @@ fn arrays_are_bounded() {
         max_array_items: 1,
         ..Limits::default()
     };
-    let failure = read_request(xml.as_bytes(), None, limits).unwrap_err();
+    let failure = read_request(xml.as_bytes(), Charset::Unspecified, None, limits).unwrap_err();
     assert_eq!(
         failure.error,
         ReadError::TooManyItems {
@@ -264,7 +269,7 @@ fn every_truncation_is_an_error_not_a_panic() {
         let bytes = xml.as_bytes();
         let complete = xml.trim_end().len();
         for end in 0..bytes.len() {
-            let result = read_request(&bytes[..end], None, Limits::default());
+            let result = read_request(&bytes[..end], Charset::Unspecified, None, Limits::default());
             if end < complete {
                 assert!(result.is_err(), "a prefix of {end} bytes was accepted");
             }
@@ -307,7 +312,42 @@ fn mutated_envelopes_never_panic() {
                     }
                 }
             }
-            let _ = read_request(&bytes, None, Limits::default());
+            let _ = read_request(&bytes, Charset::Unspecified, None, Limits::default());
         }
     }
+}
+
+#[test]
+fn dictionary_entries_may_be_unqualified_like_array_items() {
+    let xml = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><t:StartBatchJob xmlns:t="http://www.superoffice.net/ws/crm/NetServer/Services86"><t:BatchTaskInfo><t:ParameterObject><StringKeyValuePair><Key>format</Key><Value>csv</Value></StringKeyValuePair></t:ParameterObject></t:BatchTaskInfo></t:StartBatchJob></s:Body></s:Envelope>"#;
+    let Operation::StartBatchJob { info: Some(info) } = read(xml, None).unwrap().operation else {
+        panic!("not a start");
+    };
+    assert_eq!(
+        info.parameters.unwrap(),
+        [("format".to_owned(), "csv".to_owned())]
+    );
+}
+
+#[test]
+fn services86_headers_must_be_qualified_and_single() {
+    let get =
+        r#"<GetBatchTaskInfo xmlns="http://www.superoffice.net/ws/crm/NetServer/Services86"/>"#;
+    let envelope = |header: &str| {
+        format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>{header}</s:Header><s:Body>{get}</s:Body></s:Envelope>"#
+        )
+    };
+    let failure = read(&envelope("<ApplicationToken>x</ApplicationToken>"), None).unwrap_err();
+    assert_eq!(
+        failure.error,
+        ReadError::UnqualifiedHeader {
+            element: "ApplicationToken".into()
+        }
+    );
+    let twice = r#"<ApplicationToken xmlns="http://www.superoffice.net/ws/crm/NetServer/Services86">a</ApplicationToken><ApplicationToken xmlns="http://www.superoffice.net/ws/crm/NetServer/Services86">b</ApplicationToken>"#;
+    assert_eq!(
+        read(&envelope(twice), None).unwrap_err().error,
+        ReadError::DuplicateHeader("ApplicationToken")
+    );
 }

@@ -146,6 +146,13 @@ pub async fn send(
     body: Vec<u8>,
 ) -> Answer {
     let mut request = Request::builder().method(method).uri(uri);
+    // As every HTTP/1.1 client sends it; the door refuses a request without one.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        request = request.header(header::HOST, "localhost");
+    }
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -184,6 +191,7 @@ pub async fn serve(upstream: Upstream, config: AppConfig) -> SocketAddr {
 }
 
 /// One HTTP/1.1 request over a real socket (`Connection: close`), answer read in full.
+/// It carries a `Host` header; [`http_raw`] sends one exactly as given.
 pub async fn http(
     addr: SocketAddr,
     method: &str,
@@ -191,7 +199,6 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Answer {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -200,8 +207,16 @@ pub async fn http(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    http_raw(addr, &request).await
+}
+
+/// Sends `request` (head and body, as bytes) over a real socket and reads the answer
+/// until the server closes the connection.
+pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8(raw).expect("UTF-8 answer");
