@@ -90,48 +90,57 @@ fn machine_ticks() -> MachineTicks {
         .unwrap_or_default()
 }
 
-/// CPU counters at one instant: the watched processes and the PostgreSQL processes
-/// (each in the order given to [`sample`]), this process and the machine.
+/// The processes of the system under test whose CPU a run accounts for, each when it
+/// runs: every run samples all of them, so that a process busy with something else
+/// (a translator idle during a gRPC run should use nothing) is visible too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Parties {
+    pub(crate) service: Option<u32>,
+    pub(crate) rest_translator: Option<u32>,
+    pub(crate) soap_translator: Option<u32>,
+}
+
+impl Parties {
+    fn pids(&self) -> [Option<u32>; 3] {
+        [self.service, self.rest_translator, self.soap_translator]
+    }
+}
+
+/// CPU counters at one instant: the parties (in the order of [`Parties::pids`]), the
+/// PostgreSQL processes (in the order given to [`sample`]), this process and the machine.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CpuSample {
-    watched: Vec<u64>,
+    parties: [Option<u64>; 3],
     postgres: Vec<u64>,
     bench: u64,
     machine: MachineTicks,
 }
 
-fn ticks_of(pids: &[u32]) -> Vec<u64> {
-    pids.iter()
-        .map(|pid| process_ticks(*pid).unwrap_or(0))
-        .collect()
-}
-
 /// Reads the counters now. A process that is gone counts as 0.
-pub(crate) fn sample(watched: &[u32], postgres: &[u32]) -> CpuSample {
+pub(crate) fn sample(parties: Parties, postgres: &[u32]) -> CpuSample {
     CpuSample {
-        watched: ticks_of(watched),
-        postgres: ticks_of(postgres),
+        parties: parties
+            .pids()
+            .map(|pid| pid.map(|pid| process_ticks(pid).unwrap_or(0))),
+        postgres: postgres
+            .iter()
+            .map(|pid| process_ticks(*pid).unwrap_or(0))
+            .collect(),
         bench: process_ticks(std::process::id()).unwrap_or(0),
         machine: machine_ticks(),
     }
 }
 
-/// Ticks used between two readings of the same processes (one that exited used none).
-fn used(start: &[u64], end: &[u64]) -> Vec<u64> {
-    end.iter()
-        .zip(start)
-        .map(|(end, start)| end.saturating_sub(*start))
-        .collect()
-}
-
 /// CPU per request between two samples, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct CpuPerRequest {
-    /// The watched processes, in the order sampled.
-    pub(crate) watched: Vec<f64>,
     /// This process: the load generator.
     pub(crate) bench: f64,
-    /// The PostgreSQL processes serving the run's database, and the server's own.
+    pub(crate) service: Option<f64>,
+    pub(crate) rest_translator: Option<f64>,
+    pub(crate) soap_translator: Option<f64>,
+    /// All PostgreSQL backends of the run's database summed, with the server's own
+    /// background processes (WAL writer, checkpointer, ...).
     pub(crate) postgres: f64,
     /// Busy time of the machine not accounted for above (other users of the machine,
     /// the kernel's network work on behalf of nobody in particular).
@@ -144,15 +153,25 @@ impl CpuPerRequest {
     pub(crate) fn between(start: &CpuSample, end: &CpuSample, requests: u64) -> Self {
         let micros_per_tick = 1e6 / ticks_per_second() as f64;
         let per_request = |ticks: u64| ticks as f64 * micros_per_tick / requests.max(1) as f64;
-        let watched = used(&start.watched, &end.watched);
+        // A process that exited between the samples used none.
+        let parties: [Option<u64>; 3] =
+            std::array::from_fn(|i| Some(end.parties[i]?.saturating_sub(start.parties[i]?)));
         let bench = end.bench.saturating_sub(start.bench);
-        let postgres: u64 = used(&start.postgres, &end.postgres).into_iter().sum();
+        let postgres: u64 = end
+            .postgres
+            .iter()
+            .zip(&start.postgres)
+            .map(|(end, start)| end.saturating_sub(*start))
+            .sum();
         let busy = end.machine.busy.saturating_sub(start.machine.busy);
         let idle = end.machine.idle.saturating_sub(start.machine.idle);
-        let known = watched.iter().sum::<u64>() + bench + postgres;
+        let known = parties.iter().flatten().sum::<u64>() + bench + postgres;
+        let [service, rest_translator, soap_translator] = parties.map(|t| t.map(per_request));
         Self {
-            watched: watched.into_iter().map(per_request).collect(),
             bench: per_request(bench),
+            service,
+            rest_translator,
+            soap_translator,
             postgres: per_request(postgres),
             other: per_request(busy.saturating_sub(known)),
             idle_share: if busy + idle == 0 {
@@ -230,7 +249,7 @@ mod tests {
     #[test]
     fn unaccounted_busy_time_is_other() {
         let start = CpuSample {
-            watched: vec![10],
+            parties: [Some(10), None, None],
             bench: 5,
             postgres: vec![60, 40],
             machine: MachineTicks {
@@ -239,7 +258,7 @@ mod tests {
             },
         };
         let end = CpuSample {
-            watched: vec![30],
+            parties: [Some(30), None, None],
             bench: 15,
             postgres: vec![90, 70],
             machine: MachineTicks {
@@ -249,7 +268,8 @@ mod tests {
         };
         let cpu = CpuPerRequest::between(&start, &end, 1);
         let tick = 1e6 / ticks_per_second() as f64;
-        assert_eq!(cpu.watched, [20.0 * tick]);
+        assert_eq!(cpu.service, Some(20.0 * tick));
+        assert_eq!(cpu.rest_translator, None);
         assert_eq!(cpu.other, 10.0 * tick);
         assert_eq!(cpu.idle_share, 0.5);
     }

@@ -1,6 +1,7 @@
 //! The run's own database: created on the admin server, migrated and seeded with the
 //! development tenant by the service's own subcommands (see [`crate::processes`]),
-//! refilled with batches in one bulk insert before each scenario, dropped at the end.
+//! filled with batches in bulk inserts (handed out by [`crate::pool`]), dropped at the
+//! end.
 
 use std::path::Path;
 
@@ -153,14 +154,17 @@ impl BatchData {
         self.tenant_id
     }
 
-    /// Empties the batch tables (and the delete audit), inserts `batches` batches with
-    /// their items in one statement, then vacuums and checkpoints so that the scenario
-    /// neither pays for the insert's leftovers nor meets a checkpoint it did not cause.
-    pub(crate) async fn reset_and_seed(&self, batches: i64) -> anyhow::Result<Seeded> {
+    /// Empties the batch tables and the delete audit.
+    pub(crate) async fn empty(&self) -> anyhow::Result<()> {
         self.client
             .batch_execute("TRUNCATE batch_items, batch_runs, batch_deletions, batches")
             .await
-            .context("cannot empty the batch tables")?;
+            .context("cannot empty the batch tables")
+    }
+
+    /// Inserts `batches` batches with their items in one statement; their ids are one
+    /// contiguous range (nothing else inserts batches while the bench runs).
+    pub(crate) async fn append(&self, batches: i64) -> anyhow::Result<Seeded> {
         let row = self
             .client
             .query_one(SEED, &[&self.tenant_id, &batches, &self.items_per_batch])
@@ -171,13 +175,20 @@ impl BatchData {
         if count != batches || seeded.count() != count {
             bail!("seeded ids are not one contiguous range ({first}..={last}, {count} rows)");
         }
+        Ok(seeded)
+    }
+
+    /// Vacuums (removing the rows the previous run deleted) and checkpoints, so that a
+    /// run neither pays for the previous one's leftovers, nor meets autovacuum or a
+    /// checkpoint it did not cause.
+    pub(crate) async fn settle(&self) -> anyhow::Result<()> {
         self.client
-            .batch_execute("VACUUM (ANALYZE) batches, batch_items")
+            .batch_execute("VACUUM (ANALYZE) batches, batch_items, batch_deletions")
             .await
             .context("cannot vacuum")?;
         // Needs superuser (or pg_checkpoint); without it the run is merely noisier.
         let _ = self.client.batch_execute("CHECKPOINT").await;
-        Ok(seeded)
+        Ok(())
     }
 
     /// How many of `seeded` are still there.
