@@ -7,7 +7,7 @@ use clap::Parser;
 
 use crate::scenarios::Scenario;
 
-const DEFAULT_DURATION_SECS: u64 = 10;
+const DEFAULT_DURATION_SECS: u64 = 8;
 const DEFAULT_WARMUP_SECS: u64 = 2;
 const DEFAULT_CONCURRENCY: usize = 32;
 const DEFAULT_GRPC_CHANNELS: usize = 4;

@@ -95,7 +95,8 @@ async fn measure(
     let prepared = async {
         let data = BatchData::open(database_url, args.items_per_batch).await?;
         // Seeded once, for the floor and the first run; later runs top it up if needed.
-        let first_run = args.seed_rate * (args.warmup_secs + args.duration_secs);
+        let first_run =
+            args.seed_rate * (args.warmup_secs + args.duration_secs) + args.concurrency as u64;
         eprintln!(
             "batch-bench: seeding {} batches with {} items each",
             args.table_size + first_run as i64,

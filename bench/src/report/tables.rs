@@ -217,7 +217,8 @@ pub(crate) fn sweeps(out: &mut String, results: &Results, clients: usize) -> fmt
         writeln!(out, "## Table-size sweep\n")?;
         writeln!(
             out,
-            "A freshly seeded table of each size (plus what its two runs delete); baseline \
+            "The smallest table seeded anew, each larger one grown from it at its high end \
+             (at least that many batches while a run deletes from it); baseline \
              then gRPC at {clients} clients. CPU columns are µs per delete.\n"
         )?;
         sweep(out, &results.table_size_sweep, false)?;

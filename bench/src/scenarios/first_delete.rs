@@ -22,6 +22,8 @@ const STARTS: usize = 3;
 const RETRY_PAUSE: Duration = Duration::from_millis(1);
 /// How long a start may take before the scenario gives up.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(20);
+/// How many attempts a start may take before the scenario gives up.
+const MAX_ATTEMPTS: u32 = 20_000;
 /// How long one connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
 
@@ -38,9 +40,11 @@ async fn first_ok(context: &Context<'_>, id: i64) -> anyhow::Result<(Duration, u
     let mut worker: Option<GrpcWorker> = None;
     let outcome = loop {
         attempts += 1;
-        if started.elapsed() > GIVE_UP_AFTER {
+        if started.elapsed() > GIVE_UP_AFTER || attempts > MAX_ATTEMPTS {
             break Err(anyhow::anyhow!(
-                "no successful delete after {GIVE_UP_AFTER:?}"
+                "no successful delete after {:?} and {} attempts",
+                started.elapsed(),
+                attempts - 1
             ));
         }
         if let Err(error) = process.ensure_running() {

@@ -2,7 +2,9 @@
 //!
 //! - concurrency: the same table, 1, 8, 32 and 128 clients (`--sweep-clients`);
 //! - table size: 100,000, 500,000 and 2,000,000 batches at the usual number of clients
-//!   (`--sweep-table-sizes`); each size gets a freshly seeded table.
+//!   (`--sweep-table-sizes`); the smallest is seeded anew, each larger one grows the
+//!   same table at its high end. The table holds at least the size while a run
+//!   deletes from it.
 //!
 //! Each point runs the baseline and then gRPC, for the shorter sweep plan
 //! (`--sweep-warmup-secs`, `--sweep-duration-secs`). The report shows rates and the CPU
@@ -54,17 +56,25 @@ pub(crate) async fn concurrency(context: &mut Context<'_>) -> anyhow::Result<()>
 
 pub(crate) async fn table_size(context: &mut Context<'_>) -> anyhow::Result<()> {
     let clients = context.args.concurrency;
-    for size in context.args.sweep_table_sizes.clone() {
-        // Room for both runs at the fastest rate seen, so that the table stays at its
-        // size without a top-up in between.
-        let plan = context.sweep_plan();
-        let rate = context
-            .results
-            .fastest_rate()
-            .unwrap_or(context.args.seed_rate as f64);
-        let reserve = (2.0 * 1.5 * rate * plan.total().as_secs_f64()).ceil() as i64;
-        eprintln!("batch-bench: table-size: {size} batches (+{reserve} to delete)");
-        context.pool = IdPool::seed(&context.data, size, reserve).await?;
+    let mut sizes = context.args.sweep_table_sizes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for (index, size) in sizes.into_iter().enumerate() {
+        if index == 0 {
+            // Smaller than the main table: start over with a table of this size and
+            // room for both runs, at the fastest rate seen, without a top-up between.
+            let plan = context.sweep_plan();
+            let rate = context
+                .results
+                .fastest_rate()
+                .unwrap_or(context.args.seed_rate as f64);
+            let reserve = (2.0 * 1.5 * rate * plan.total().as_secs_f64()).ceil() as i64;
+            eprintln!("batch-bench: table-size: reseeding with {size} batches (+{reserve})");
+            context.pool = IdPool::seed(&context.data, size, reserve).await?;
+        } else {
+            // Larger: grow the same table at its high end (cheaper than seeding anew).
+            context.pool.set_floor(size);
+        }
         let points = point(context, Scenario::TableSize, clients, size).await;
         context.results.table_size_sweep.extend(points);
     }
