@@ -14,6 +14,8 @@ const DEFAULT_GRPC_CHANNELS: usize = 4;
 const DEFAULT_ITEMS_PER_BATCH: u32 = 2;
 const DEFAULT_ROUNDS: usize = 3;
 const DEFAULT_TABLE_SIZE: i64 = 500_000;
+const DEFAULT_SWEEP_CLIENTS: [usize; 4] = [1, 8, 32, 128];
+const DEFAULT_SWEEP_TABLE_SIZES: [i64; 3] = [100_000, 500_000, 2_000_000];
 const DEFAULT_SWEEP_WARMUP_SECS: u64 = 1;
 const DEFAULT_SWEEP_DURATION_SECS: u64 = 5;
 const DEFAULT_BULK_REPETITIONS: usize = 7;
@@ -38,6 +40,9 @@ const DEFAULT_LOG_DIR: &str = "target/bench-logs";
   concurrency   sweep over --sweep-clients, baseline and gRPC
   table-size    sweep over --sweep-table-sizes, baseline and gRPC (reseeds the table)
 
+A default run takes about 8 to 10 minutes on 2 cores; --skip concurrency,table-size
+leaves the sweeps out.
+
 A smoke run: --duration-secs 1 --warmup-secs 0 --rounds 1 --table-size 20000
   --sweep-duration-secs 1 --sweep-warmup-secs 0 --sweep-table-sizes 10000,20000"
 )]
@@ -60,22 +65,28 @@ pub(crate) struct Args {
     #[arg(long, env = "BENCH_TABLE_SIZE", default_value_t = DEFAULT_TABLE_SIZE)]
     pub(crate) table_size: i64,
     /// Clients of each point of the `concurrency` sweep.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 8, 32, 128])]
+    #[arg(long, env = "BENCH_SWEEP_CLIENTS", value_delimiter = ',',
+          default_values_t = DEFAULT_SWEEP_CLIENTS)]
     pub(crate) sweep_clients: Vec<usize>,
     /// Table sizes (batches) of each point of the `table-size` sweep.
-    #[arg(long, value_delimiter = ',', default_values_t = [100_000, 500_000, 2_000_000])]
+    #[arg(long, env = "BENCH_SWEEP_TABLE_SIZES", value_delimiter = ',',
+          default_values_t = DEFAULT_SWEEP_TABLE_SIZES)]
     pub(crate) sweep_table_sizes: Vec<i64>,
     /// Seconds of load before each sweep point's measurement starts.
-    #[arg(long, default_value_t = DEFAULT_SWEEP_WARMUP_SECS)]
+    #[arg(long, env = "BENCH_SWEEP_WARMUP_SECS", default_value_t = DEFAULT_SWEEP_WARMUP_SECS)]
     pub(crate) sweep_warmup_secs: u64,
     /// Seconds each sweep point is measured for.
-    #[arg(long, default_value_t = DEFAULT_SWEEP_DURATION_SECS)]
+    #[arg(long, env = "BENCH_SWEEP_DURATION_SECS", default_value_t = DEFAULT_SWEEP_DURATION_SECS)]
     pub(crate) sweep_duration_secs: u64,
     /// Scenarios to run, comma separated (default: all). `latency` also runs `grpc`,
     /// `rest` and `soap`, whose peaks it needs; every throughput case brings `baseline`,
     /// which its ratio needs.
     #[arg(long, env = "BENCH_SCENARIOS", value_enum, value_delimiter = ',')]
     pub(crate) scenarios: Vec<Scenario>,
+    /// Scenarios to leave out, comma separated, e.g. `concurrency,table-size` to skip
+    /// the sweeps (about a third of a default run).
+    #[arg(long, env = "BENCH_SKIP", value_enum, value_delimiter = ',')]
+    pub(crate) skip: Vec<Scenario>,
     /// Admin URL of the PostgreSQL server to create the run's database on (default: the
     /// private server of `scripts/dev-postgres.sh start`).
     #[arg(long, env = "BENCH_DATABASE_URL", hide_env_values = true)]
@@ -135,6 +146,7 @@ impl Args {
         } else {
             self.scenarios.clone()
         };
+        chosen.retain(|s| !self.skip.contains(s));
         if chosen.contains(&Scenario::Latency) {
             chosen.extend([Scenario::Grpc, Scenario::Rest, Scenario::Soap]);
         }
@@ -176,6 +188,13 @@ mod tests {
             args.selected(),
             [Scenario::FirstDelete, Scenario::TableSize]
         );
+    }
+
+    #[test]
+    fn skipped_scenarios_are_left_out() {
+        let args =
+            Args::try_parse_from(["batch-bench", "--skip", "concurrency,table-size"]).unwrap();
+        assert_eq!(args.selected(), &Scenario::ALL[..7]);
     }
 
     #[test]
