@@ -52,6 +52,10 @@ pub(crate) struct RunRow {
     pub(crate) first_error: Option<String>,
     /// Successful deletes per second in the measured window.
     pub(crate) rate: f64,
+    /// How long the measured window lasted.
+    pub(crate) window: Duration,
+    /// Whether the run used up its ids and stopped before the window's planned end.
+    pub(crate) ran_out: bool,
     pub(crate) latency: Percentiles,
     pub(crate) cpu: Option<CpuPerRequest>,
     /// Memory of the started processes after the run.
@@ -70,6 +74,8 @@ impl RunRow {
             errors: stats.errors,
             first_error: stats.first_error.clone(),
             rate: stats.rate(),
+            window: stats.window,
+            ran_out: stats.ran_out,
             latency: Percentiles::of(&stats.latency),
             cpu: None,
             memory: StackMemory::default(),
@@ -278,6 +284,8 @@ mod tests {
             errors: 0,
             first_error: None,
             rate,
+            window: Duration::from_secs(10),
+            ran_out: false,
             latency: Percentiles::default(),
             cpu: Some(CpuPerRequest {
                 service: Some(service_cpu),

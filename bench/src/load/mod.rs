@@ -129,10 +129,12 @@ impl Shared {
         }
     }
 
-    /// Fails the run if it ran out of ids or of patience with errors.
-    fn verdict(&self) -> anyhow::Result<()> {
+    /// Fails the run if it ran out of patience with errors, or out of ids unless
+    /// `may_run_out` (its figures then cover a shorter window, which is still long
+    /// enough to count).
+    fn verdict(&self, may_run_out: bool) -> anyhow::Result<()> {
         let ok = self.ok_total.load(Ordering::Relaxed);
-        if self.ran_out.load(Ordering::Relaxed) {
+        if self.ran_out() && !may_run_out {
             bail!(
                 "ran out of seeded ids after {ok} deletes: the run was faster than the seed \
                  was sized for (raise --seed-rate)"
@@ -146,6 +148,10 @@ impl Shared {
             );
         }
         Ok(())
+    }
+
+    fn ran_out(&self) -> bool {
+        self.ran_out.load(Ordering::Relaxed)
     }
 
     /// The first id no worker took (claims past the end leave the counter beyond it).
@@ -196,6 +202,8 @@ pub(crate) struct LoadStats<S> {
     pub(crate) samples: (S, S),
     /// The first id no worker took: the ids from here on are still fresh.
     pub(crate) next_unclaimed: i64,
+    /// Whether the run stopped early because it used every id it was given.
+    pub(crate) ran_out: bool,
 }
 
 impl<S> LoadStats<S> {
@@ -219,6 +227,7 @@ impl<S> LoadStats<S> {
             latency,
             samples,
             next_unclaimed: shared.next_unclaimed(),
+            ran_out: shared.ran_out(),
         }
     }
 }
@@ -260,7 +269,9 @@ pub(crate) async fn closed_loop<W: Worker, S>(
     let last = sample().await;
     shared.stop.store(true, Ordering::Relaxed);
     let latency = collect(tasks).await;
-    shared.verdict()?;
+    // Running out of ids cuts the window short; half of it still makes a figure (the
+    // next run is sized from it), less does not.
+    shared.verdict(window >= plan.duration / 2)?;
     Ok(LoadStats::from_shared(
         &shared,
         window,
@@ -282,7 +293,8 @@ mod tests {
         assert_eq!(shared.claim(), None);
         assert!(shared.stopped());
         assert_eq!(shared.next_unclaimed(), 7);
-        assert!(shared.verdict().is_err());
+        assert!(shared.verdict(false).is_err());
+        assert!(shared.verdict(true).is_ok());
     }
 
     #[test]
@@ -294,6 +306,6 @@ mod tests {
         assert_eq!(shared.first_error().as_deref(), Some("first"));
         assert_eq!(shared.ok_measured.load(Ordering::Relaxed), 1);
         assert_eq!(shared.errors.load(Ordering::Relaxed), 2);
-        assert!(shared.verdict().is_ok());
+        assert!(shared.verdict(false).is_ok());
     }
 }

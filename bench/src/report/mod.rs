@@ -65,7 +65,7 @@ fn header(out: &mut String, args: &Args, info: &RunInfo) -> std::fmt::Result {
     let scenarios: Vec<&str> = info.scenarios.iter().map(|s| s.name()).collect();
     writeln!(
         out,
-        "- Throughput: {} rounds of {} (interleaved), each run {} concurrent clients, {} s \
+        "- Throughput: {} round(s) of {} (interleaved), each run {} concurrent clients, {} s \
          warm-up then {} s measured; each figure is the median over rounds, each ratio the \
          median of the per-round ratios to the same round's baseline. Sweep points: {} s \
          warm-up, {} s measured.",
@@ -129,6 +129,14 @@ fn notes(out: &mut String, results: &Results) -> std::fmt::Result {
         let what = format!("{} at {} clients", run.route.name(), run.clients);
         if let Some(mismatch) = &run.mismatch {
             writeln!(out, "- **{what}**: {mismatch}.")?;
+        }
+        if run.ran_out {
+            writeln!(
+                out,
+                "- {what}: used up its ids after {:.1} s of the measured window; its figures \
+                 cover that shorter window (raise --seed-rate).",
+                run.window.as_secs_f64()
+            )?;
         }
         if let Some(error) = &run.first_error {
             writeln!(
@@ -216,6 +224,8 @@ mod tests {
             errors: 0,
             first_error: None,
             rate,
+            window: Duration::from_secs(10),
+            ran_out: false,
             latency: Percentiles::default(),
             cpu: Some(CpuPerRequest {
                 service: Some(38.0),

@@ -33,6 +33,8 @@ const FIRST_DELETE_MAX: Duration = Duration::from_millis(50);
 /// "Throughput that does not fall from 32 to 128 clients": the most clients' rate over
 /// the 32 clients' rate. 5 % is allowed for run-to-run noise of a single sweep point.
 const MORE_CLIENTS_RATIO_MIN: f64 = 0.95;
+/// The number of clients the contract compares the most clients' throughput with.
+const REFERENCE_CLIENTS: usize = 32;
 /// "Flat cost per delete from 100,000 to 2,000,000 batches": the largest table's CPU per
 /// delete (batch-service + PostgreSQL) over the smallest's. 15 % is allowed for noise
 /// and for the one more B-tree level a 20× larger index may need.
@@ -210,27 +212,28 @@ fn point(
 }
 
 fn concurrency_row(results: &Results) -> Row {
-    let measure = "Concurrency sweep: gRPC throughput at the most clients vs 32";
+    let measure =
+        format!("Concurrency sweep: gRPC throughput at the most clients vs {REFERENCE_CLIENTS}");
     let target = format!(
-        "does not fall (≥ {} of 32 clients')",
+        "does not fall (≥ {} of {REFERENCE_CLIENTS} clients')",
         ratio(MORE_CLIENTS_RATIO_MIN)
     );
     let points = &results.concurrency_sweep;
     let most = points.iter().map(|p| p.run.clients).max();
-    let (Some(most), Some(at_32)) = (most, point(points, Route::Grpc, |p| p.run.clients == 32))
-    else {
+    let reference = point(points, Route::Grpc, |p| p.run.clients == REFERENCE_CLIENTS);
+    let (Some(most), Some(reference)) = (most, reference) else {
         return Row::missing(measure, target);
     };
     let Some(at_most) = point(points, Route::Grpc, |p| p.run.clients == most) else {
         return Row::missing(measure, target);
     };
-    let grown = at_most.run.rate / at_32.run.rate.max(f64::EPSILON);
+    let grown = at_most.run.rate / reference.run.rate.max(f64::EPSILON);
     Row::new(
         format!("{measure} ({most} clients)"),
         format!(
-            "{} at {most} vs {} at 32 = {}",
+            "{} at {most} vs {} at {REFERENCE_CLIENTS} = {}",
             rate(at_most.run.rate),
-            rate(at_32.run.rate),
+            rate(reference.run.rate),
             ratio(grown)
         ),
         target,
@@ -291,7 +294,11 @@ pub(crate) fn rows(results: &Results, rounds: usize, clients: usize) -> Vec<Row>
                 "PostgreSQL alone: prepared single-row deletes, one per transaction, \
                  {clients} connections"
             ),
-            format!("{} (median of {rounds} rounds)", rate(baseline)),
+            format!(
+                "{} (median of {rounds} round{})",
+                rate(baseline),
+                if rounds == 1 { "" } else { "s" }
+            ),
             "the reference (1.0×)",
             Verdict::Info,
         ),
