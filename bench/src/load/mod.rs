@@ -56,6 +56,26 @@ fn record(histogram: &mut Histogram<u64>, latency: Duration) {
     histogram.saturating_record(micros.clamp(1, HISTOGRAM_MAX_MICROS));
 }
 
+/// The error of a run that used up its ids too early to count: it was faster than it
+/// was sized for, and may be run again with more.
+#[derive(Debug)]
+pub(crate) struct RanOut {
+    pub(crate) deletes: u64,
+}
+
+impl std::fmt::Display for RanOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ran out of seeded ids after {} deletes: the run was faster than it was sized \
+             for (raise --seed-rate)",
+            self.deletes
+        )
+    }
+}
+
+impl std::error::Error for RanOut {}
+
 /// What the workers of one run share: the ids, the phase and the tally.
 struct Shared {
     next_id: AtomicI64,
@@ -135,10 +155,7 @@ impl Shared {
     fn verdict(&self, may_run_out: bool) -> anyhow::Result<()> {
         let ok = self.ok_total.load(Ordering::Relaxed);
         if self.ran_out() && !may_run_out {
-            bail!(
-                "ran out of seeded ids after {ok} deletes: the run was faster than the seed \
-                 was sized for (raise --seed-rate)"
-            );
+            return Err(RanOut { deletes: ok }.into());
         }
         let errors = self.errors.load(Ordering::Relaxed);
         if errors >= MAX_ERRORS {
