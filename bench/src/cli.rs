@@ -159,6 +159,28 @@ impl Args {
     }
 }
 
+/// The command line as it could be typed again: the environment variables that set
+/// options (`BENCH_*`, `*_BIN`; a database URL by name only, as it may hold a password),
+/// then the arguments. A flag read from the environment would otherwise be invisible.
+pub(crate) fn command_line(
+    env: impl IntoIterator<Item = (String, String)>,
+    args: impl IntoIterator<Item = String>,
+) -> String {
+    let mut env: Vec<String> = env
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("BENCH_") || name.ends_with("_BIN"))
+        .map(|(name, value)| {
+            if name.contains("DATABASE_URL") {
+                format!("{name}=…")
+            } else {
+                format!("{name}={value}")
+            }
+        })
+        .collect();
+    env.sort();
+    env.into_iter().chain(args).collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +209,21 @@ mod tests {
         assert_eq!(
             args.selected(),
             [Scenario::FirstDelete, Scenario::TableSize]
+        );
+    }
+
+    #[test]
+    fn the_command_line_shows_options_set_in_the_environment() {
+        let env = [
+            ("PATH", "/bin"),
+            ("BENCH_ROUNDS", "5"),
+            ("BENCH_DATABASE_URL", "postgres://u:secret@127.0.0.1/db"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let args = ["batch-bench", "--skip", "bulk"].map(str::to_owned);
+        assert_eq!(
+            command_line(env, args),
+            "BENCH_DATABASE_URL=… BENCH_ROUNDS=5 batch-bench --skip bulk"
         );
     }
 

@@ -68,7 +68,13 @@ async fn run(args: &Args) -> anyhow::Result<Results> {
         started: started_at,
         elapsed: started.elapsed(),
         load_average_end: machine::load_average(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        // `vars_os`: `vars` would panic on a variable that is not Unicode.
+        command: cli::command_line(
+            std::env::vars_os().filter_map(|(name, value)| {
+                Some((name.into_string().ok()?, value.into_string().ok()?))
+            }),
+            std::env::args(),
+        ),
         scenarios,
     };
     let report = report::render(args, &info, &results);
