@@ -159,16 +159,27 @@ impl Args {
     }
 }
 
-/// The command line as it could be typed again: the environment variables that set
-/// options (`BENCH_*`, `*_BIN`; a database URL by name only, as it may hold a password),
+/// The environment variables that set options.
+pub(crate) fn option_variables() -> Vec<String> {
+    use clap::CommandFactory as _;
+    Args::command()
+        .get_arguments()
+        .filter_map(|arg| arg.get_env())
+        .map(|name| name.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The command line as it could be typed again: the environment variables among
+/// `options` that are set (a database URL by name only, as it may hold a password),
 /// then the arguments. A flag read from the environment would otherwise be invisible.
 pub(crate) fn command_line(
+    options: &[String],
     env: impl IntoIterator<Item = (String, String)>,
     args: impl IntoIterator<Item = String>,
 ) -> String {
     let mut env: Vec<String> = env
         .into_iter()
-        .filter(|(name, _)| name.starts_with("BENCH_") || name.ends_with("_BIN"))
+        .filter(|(name, _)| options.contains(name))
         .map(|(name, value)| {
             if name.contains("DATABASE_URL") {
                 format!("{name}=…")
@@ -216,13 +227,16 @@ mod tests {
     fn the_command_line_shows_options_set_in_the_environment() {
         let env = [
             ("PATH", "/bin"),
+            ("BENCH_ARGS", "--skip bulk"),
             ("BENCH_ROUNDS", "5"),
             ("BENCH_DATABASE_URL", "postgres://u:secret@127.0.0.1/db"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned()));
         let args = ["batch-bench", "--skip", "bulk"].map(str::to_owned);
+        let options = option_variables();
+        assert!(options.contains(&"BATCH_SERVICE_BIN".to_owned()));
         assert_eq!(
-            command_line(env, args),
+            command_line(&options, env, args),
             "BENCH_DATABASE_URL=… BENCH_ROUNDS=5 batch-bench --skip bulk"
         );
     }

@@ -47,6 +47,37 @@ fn stat_ticks(stat: &str) -> anyhow::Result<u64> {
     Ok(field(14)? + field(15)?)
 }
 
+/// The parent pid (field 4) from the text of `/proc/<pid>/stat`.
+fn stat_parent(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The parent of process `pid`.
+pub(crate) fn parent_of(pid: u32) -> anyhow::Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    stat_parent(&stat).context("no parent in stat")
+}
+
+/// CPU ticks of `root` and of each of its children, by pid: for the PostgreSQL server,
+/// the postmaster and every backend and background process, including backends that
+/// connected after the last look (a pool that grows during a run).
+fn family_ticks(root: u32) -> Vec<(u32, u64)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let in_family = pid == root || stat_parent(&stat) == Some(root);
+            Some((pid, stat_ticks(&stat).ok()?)).filter(|_| in_family)
+        })
+        .collect()
+}
+
 /// CPU ticks a process has used so far.
 pub(crate) fn process_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -107,25 +138,24 @@ impl Parties {
 }
 
 /// CPU counters at one instant: the parties (in the order of [`Parties::pids`]), the
-/// PostgreSQL processes (in the order given to [`sample`]), this process and the machine.
+/// PostgreSQL processes (pid and ticks), this process and the machine.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CpuSample {
     parties: [Option<u64>; 3],
-    postgres: Vec<u64>,
+    postgres: Vec<(u32, u64)>,
     bench: u64,
     machine: MachineTicks,
 }
 
-/// Reads the counters now. A process that is gone counts as 0.
-pub(crate) fn sample(parties: Parties, postgres: &[u32]) -> CpuSample {
+/// Reads the counters now: of the parties (one that is gone counts as 0) and of the
+/// PostgreSQL server whose postmaster is `postmaster` (none when it is not on this
+/// machine).
+pub(crate) fn sample(parties: Parties, postmaster: Option<u32>) -> CpuSample {
     CpuSample {
         parties: parties
             .pids()
             .map(|pid| pid.map(|pid| process_ticks(pid).unwrap_or(0))),
-        postgres: postgres
-            .iter()
-            .map(|pid| process_ticks(*pid).unwrap_or(0))
-            .collect(),
+        postgres: postmaster.map(family_ticks).unwrap_or_default(),
         bench: process_ticks(std::process::id()).unwrap_or(0),
         machine: machine_ticks(),
     }
@@ -139,8 +169,9 @@ pub(crate) struct CpuPerRequest {
     pub(crate) service: Option<f64>,
     pub(crate) rest_translator: Option<f64>,
     pub(crate) soap_translator: Option<f64>,
-    /// All PostgreSQL backends of the run's database summed, with the server's own
-    /// background processes (WAL writer, checkpointer, ...).
+    /// The whole PostgreSQL server summed: postmaster, every backend (also those that
+    /// connected during the window) and the background processes (WAL writer,
+    /// checkpointer, ...).
     pub(crate) postgres: f64,
     /// Busy time of the machine not accounted for above (other users of the machine,
     /// the kernel's network work on behalf of nobody in particular).
@@ -157,11 +188,14 @@ impl CpuPerRequest {
         let parties: [Option<u64>; 3] =
             std::array::from_fn(|i| Some(end.parties[i]?.saturating_sub(start.parties[i]?)));
         let bench = end.bench.saturating_sub(start.bench);
+        // A process first seen at the end started during the window: all its time counts.
         let postgres: u64 = end
             .postgres
             .iter()
-            .zip(&start.postgres)
-            .map(|(end, start)| end.saturating_sub(*start))
+            .map(|(pid, end)| {
+                let start = start.postgres.iter().find(|(p, _)| p == pid);
+                end.saturating_sub(start.map_or(0, |(_, ticks)| *ticks))
+            })
             .sum();
         let busy = end.machine.busy.saturating_sub(start.machine.busy);
         let idle = end.machine.idle.saturating_sub(start.machine.idle);
@@ -220,6 +254,7 @@ mod tests {
         let stat = "4242 (tokio (worker) 1) S 1 4242 4242 0 -1 4194560 1000 0 0 0 \
                     250 75 0 0 20 0 3 0 100 1000 200 18446744073709551615";
         assert_eq!(stat_ticks(stat).unwrap(), 325);
+        assert_eq!(stat_parent(stat), Some(1));
     }
 
     #[test]
@@ -251,7 +286,7 @@ mod tests {
         let start = CpuSample {
             parties: [Some(10), None, None],
             bench: 5,
-            postgres: vec![60, 40],
+            postgres: vec![(7, 60), (8, 40)],
             machine: MachineTicks {
                 busy: 1000,
                 idle: 1000,
@@ -260,7 +295,7 @@ mod tests {
         let end = CpuSample {
             parties: [Some(30), None, None],
             bench: 15,
-            postgres: vec![90, 70],
+            postgres: vec![(7, 90), (8, 70), (9, 5)],
             machine: MachineTicks {
                 busy: 1100,
                 idle: 1100,
@@ -270,7 +305,9 @@ mod tests {
         let tick = 1e6 / ticks_per_second() as f64;
         assert_eq!(cpu.service, Some(20.0 * tick));
         assert_eq!(cpu.rest_translator, None);
-        assert_eq!(cpu.other, 10.0 * tick);
+        // Backend 9 connected during the window: all of its 5 ticks count.
+        assert_eq!(cpu.postgres, 65.0 * tick);
+        assert_eq!(cpu.other, 5.0 * tick);
         assert_eq!(cpu.idle_share, 0.5);
     }
 }

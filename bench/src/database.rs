@@ -217,22 +217,15 @@ impl BatchData {
             .get(0))
     }
 
-    /// The PostgreSQL processes working for this database: its backends and the
-    /// server's own background processes (WAL writer, checkpointer, ...), but not the
-    /// backends of other databases on a shared server.
-    pub(crate) async fn server_pids(&self) -> anyhow::Result<Vec<u32>> {
-        let rows = self
+    /// The pid of the server's postmaster, the parent of this connection's backend, when
+    /// the server runs on this machine (its CPU is then read from `/proc`).
+    pub(crate) async fn postmaster_pid(&self) -> anyhow::Result<u32> {
+        let backend: i32 = self
             .client
-            .query(
-                "SELECT pid FROM pg_stat_activity \
-                 WHERE datname = current_database() OR datname IS NULL",
-                &[],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| u32::try_from(row.get::<_, i32>(0)).ok())
-            .collect())
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await?
+            .get(0);
+        crate::cpu::parent_of(u32::try_from(backend)?)
     }
 
     /// `SHOW server_version`.

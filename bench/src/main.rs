@@ -70,6 +70,7 @@ async fn run(args: &Args) -> anyhow::Result<Results> {
         load_average_end: machine::load_average(),
         // `vars_os`: `vars` would panic on a variable that is not Unicode.
         command: cli::command_line(
+            &cli::option_variables(),
             std::env::vars_os().filter_map(|(name, value)| {
                 Some((name.into_string().ok()?, value.into_string().ok()?))
             }),

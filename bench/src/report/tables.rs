@@ -91,8 +91,9 @@ pub(crate) fn medians(out: &mut String, results: &Results) -> fmt::Result {
     writeln!(
         out,
         "CPU time per successful delete in the measured window, from `/proc/<pid>/stat`, \
-         for every process: PostgreSQL = all backends of the run's database summed with \
-         the server's background processes; other = the rest of the machine's busy time \
+         for every process: PostgreSQL = the whole server summed (postmaster, every \
+         backend, also those that connected during the window, and the background \
+         processes); other = the rest of the machine's busy time \
          (other users of a shared machine, kernel work); idle = the share of the machine's \
          CPU left idle. A translator that is not on the route should show about 0.\n"
     )?;

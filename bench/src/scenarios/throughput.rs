@@ -73,14 +73,9 @@ async fn run_with(
     let (ids, table_batches) = context.pool.take(&context.data, count).await?;
     let workers = connect_workers(route, clients, context.endpoints()).await?;
     let parties = context.stack.parties();
-    let data = &context.data;
-    let mut postgres: Option<Vec<u32>> = None;
+    let postmaster = context.data.postmaster_pid().await.ok();
     let stats: LoadStats<CpuSample> = load::closed_loop(workers, ids, plan, async || {
-        // Listed when the window opens, when the clients' connections all exist.
-        if postgres.is_none() {
-            postgres = Some(data.server_pids().await.unwrap_or_default());
-        }
-        cpu::sample(parties, postgres.as_deref().unwrap_or_default())
+        cpu::sample(parties, postmaster)
     })
     .await?;
     context.pool.give_back(ids, stats.next_unclaimed);
