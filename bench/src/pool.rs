@@ -9,11 +9,16 @@
 use crate::database::{BatchData, Seeded};
 
 /// How many batches to append so that `fresh` batches, minus the `count` a run is about
-/// to take, still leave `floor` in the table; 0 when they do. A top-up also adds room
-/// for one more run of the same size, so that a round tops up about once, not per run.
-pub(crate) fn top_up(fresh: i64, floor: i64, count: i64) -> i64 {
+/// to take, still leave `floor` in the table; 0 when they do. With `spare`, a top-up
+/// also adds room for one more run of the same size, so that a round tops up about once,
+/// not per run.
+pub(crate) fn top_up(fresh: i64, floor: i64, count: i64, spare: bool) -> i64 {
     let short = floor + count - fresh;
-    if short <= 0 { 0 } else { short + count }
+    match (short <= 0, spare) {
+        (true, _) => 0,
+        (false, true) => short + count,
+        (false, false) => short,
+    }
 }
 
 /// The fresh ids of the table: `next..=last` have not been handed to any run.
@@ -23,6 +28,8 @@ pub(crate) struct IdPool {
     last: i64,
     /// Fewest fresh batches the table keeps while a run deletes.
     floor: i64,
+    /// Whether a top-up adds room for one more run (see [`top_up`]).
+    spare: bool,
 }
 
 impl IdPool {
@@ -44,7 +51,17 @@ impl IdPool {
             next: seeded.first,
             last: seeded.last,
             floor,
+            spare: true,
         })
+    }
+
+    /// Tops up only what each run needs: the table stays as close to its floor as the
+    /// runs allow (the table-size sweep, where the size is the point).
+    pub(crate) fn tight(self) -> Self {
+        Self {
+            spare: false,
+            ..self
+        }
     }
 
     /// Raises (or lowers) the fewest fresh batches the table keeps; the next
@@ -66,7 +83,7 @@ impl IdPool {
         data: &BatchData,
         count: i64,
     ) -> anyhow::Result<(Seeded, i64)> {
-        let missing = top_up(self.fresh(), self.floor, count);
+        let missing = top_up(self.fresh(), self.floor, count, self.spare);
         if missing > 0 {
             eprintln!("batch-bench: topping the table up with {missing} batches");
             let appended = data.append(missing).await?;
@@ -102,10 +119,12 @@ mod tests {
 
     #[test]
     fn the_table_never_falls_below_its_floor() {
-        assert_eq!(top_up(800_000, 500_000, 300_000), 0);
+        assert_eq!(top_up(800_000, 500_000, 300_000, true), 0);
         // 100 short: append them, and room for another run like this one.
-        assert_eq!(top_up(799_900, 500_000, 300_000), 300_100);
-        assert_eq!(top_up(0, 500_000, 1_000), 502_000);
+        assert_eq!(top_up(799_900, 500_000, 300_000, true), 300_100);
+        assert_eq!(top_up(0, 500_000, 1_000, true), 502_000);
+        // Tight: only what is short.
+        assert_eq!(top_up(799_900, 500_000, 300_000, false), 100);
     }
 
     #[test]
@@ -114,6 +133,7 @@ mod tests {
             next: 101,
             last: 1_000,
             floor: 0,
+            spare: true,
         };
         let taken = Seeded {
             first: 1,

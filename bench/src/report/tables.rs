@@ -155,16 +155,18 @@ pub(crate) fn latency(out: &mut String, results: &Results) -> fmt::Result {
 
 /// One sweep: each point's baseline and gRPC side by side.
 fn sweep(out: &mut String, points: &[SweepPoint], by_clients: bool) -> fmt::Result {
+    let key = if by_clients {
+        "clients"
+    } else {
+        "table (at least)"
+    };
     writeln!(
         out,
-        "| {} | baseline rate | baseline PostgreSQL | gRPC rate | ratio | gRPC p99 | gRPC batch-service | gRPC PostgreSQL | gRPC service + PostgreSQL |",
-        if by_clients {
-            "clients"
-        } else {
-            "table (batches)"
-        }
+        "| {key} | batches at start (baseline / gRPC) | baseline rate | baseline PostgreSQL | \
+         gRPC rate | ratio | gRPC p99 | gRPC batch-service | gRPC PostgreSQL | \
+         gRPC service + PostgreSQL |"
     )?;
-    writeln!(out, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|")?;
+    writeln!(out, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")?;
     let mut keys: Vec<(usize, i64)> = points
         .iter()
         .map(|p| (p.run.clients, p.nominal_table))
@@ -178,14 +180,18 @@ fn sweep(out: &mut String, points: &[SweepPoint], by_clients: bool) -> fmt::Resu
         };
         let (sql, grpc) = (find(Route::Sql), find(Route::Grpc));
         let cpu = |p: Option<&SweepPoint>| p.and_then(|p| p.run.cpu.clone());
+        let at_start =
+            |p: Option<&SweepPoint>| or_dash(p, |p| thousands(p.run.table_batches.max(0) as u64));
+        let point = if by_clients {
+            clients.to_string()
+        } else {
+            thousands(table as u64)
+        };
         writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            if by_clients {
-                clients.to_string()
-            } else {
-                thousands(table as u64)
-            },
+            "| {point} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            at_start(sql),
+            at_start(grpc),
             or_dash(sql.map(|p| p.run.rate), rate),
             or_dash(cpu(sql).map(|c| c.postgres), micros),
             or_dash(grpc.map(|p| p.run.rate), rate),

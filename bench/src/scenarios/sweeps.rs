@@ -61,16 +61,16 @@ pub(crate) async fn table_size(context: &mut Context<'_>) -> anyhow::Result<()> 
     sizes.dedup();
     for (index, size) in sizes.into_iter().enumerate() {
         if index == 0 {
-            // Smaller than the main table: start over with a table of this size and
-            // room for both runs, at the fastest rate seen, without a top-up between.
+            // Smaller than the main table: start over with a table of this size and room
+            // for one run at the fastest rate seen; the next run tops it up to its need.
             let plan = context.sweep_plan();
             let rate = context
                 .results
                 .fastest_rate()
                 .unwrap_or(context.args.seed_rate as f64);
-            let reserve = (2.0 * 1.5 * rate * plan.total().as_secs_f64()).ceil() as i64;
+            let reserve = (1.5 * rate * plan.total().as_secs_f64()).ceil() as i64;
             eprintln!("batch-bench: table-size: reseeding with {size} batches (+{reserve})");
-            context.pool = IdPool::seed(&context.data, size, reserve).await?;
+            context.pool = IdPool::seed(&context.data, size, reserve).await?.tight();
         } else {
             // Larger: grow the same table at its high end (cheaper than seeding anew).
             context.pool.set_floor(size);
