@@ -22,9 +22,9 @@ deploy-check:
 	deploy/check.sh
 
 # The contract's "How fast" targets (docs/contract.md) side by side, on release
-# builds of the three binaries (report in target/bench-report.md). Pass options with
-# BENCH_ARGS, e.g.
-# `make bench BENCH_ARGS="--scenarios baseline,grpc --duration-secs 5"`.
+# builds of the three binaries (report in target/bench-report.md; about 10 minutes on 2
+# cores). Pass options with BENCH_ARGS, e.g. `make bench BENCH_ARGS="--skip
+# concurrency,table-size"` to leave the sweeps out; bench/README.md lists them all.
 bench:
 	cargo build --release --locked -p batch-service -p rest-translator -p soap-translator -p batch-bench
 	cargo run --release --locked -q -p batch-bench -- $(BENCH_ARGS)

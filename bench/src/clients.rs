@@ -10,6 +10,7 @@ use batch_proto::metadata::AUTHORIZATION;
 use batch_proto::v1::DeleteBatchesRequest;
 use batch_proto::v1::batch_service_client::BatchServiceClient;
 use bytes::Bytes;
+use futures::future::try_join_all;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1;
@@ -172,7 +173,7 @@ impl HttpConnection {
 }
 
 /// The two HTTP doors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Door {
     Rest,
     Soap,
@@ -221,6 +222,44 @@ impl Door {
     }
 }
 
+/// Which way single deletes travel: the four throughput cases of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Route {
+    /// PostgreSQL alone: the baseline every other route is a ratio of.
+    Sql,
+    Grpc,
+    Door(Door),
+}
+
+impl Route {
+    /// The order of a round: the baseline first, then gRPC and the doors.
+    pub(crate) const ROUND_ORDER: [Route; 4] = [
+        Route::Sql,
+        Route::Grpc,
+        Route::Door(Door::Rest),
+        Route::Door(Door::Soap),
+    ];
+
+    /// A short name for tables.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Route::Sql => "baseline",
+            Route::Grpc => "gRPC",
+            Route::Door(door) => door.name(),
+        }
+    }
+
+    /// What a request of this route is.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Route::Sql => "PostgreSQL alone (prepared single-row deletes)",
+            Route::Grpc => "gRPC DeleteBatches, one id per call",
+            Route::Door(Door::Rest) => "REST door: DELETE /live/batches/{id}",
+            Route::Door(Door::Soap) => "SOAP door: DeleteBatchTask",
+        }
+    }
+}
+
 /// A SOAP 1.1 `DeleteBatchTask` envelope carrying the development ticket.
 fn soap_delete_envelope(id: i64) -> String {
     format!(
@@ -261,6 +300,74 @@ impl Worker for HttpWorker {
         );
         Ok(())
     }
+}
+
+/// A worker of any route, so that a scenario can pick the route at run time.
+pub(crate) enum RouteWorker {
+    Sql(SqlWorker),
+    Grpc(GrpcWorker),
+    Http(HttpWorker),
+}
+
+impl Worker for RouteWorker {
+    async fn delete(&mut self, id: i64) -> anyhow::Result<()> {
+        match self {
+            RouteWorker::Sql(worker) => worker.delete(id).await,
+            RouteWorker::Grpc(worker) => worker.delete(id).await,
+            RouteWorker::Http(worker) => worker.delete(id).await,
+        }
+    }
+}
+
+/// Where the workers of a route connect to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Endpoints<'a> {
+    pub(crate) database_url: &'a str,
+    pub(crate) tenant_id: i64,
+    pub(crate) service: Option<SocketAddr>,
+    pub(crate) rest: Option<SocketAddr>,
+    pub(crate) soap: Option<SocketAddr>,
+    /// HTTP/2 connections the gRPC workers share.
+    pub(crate) grpc_channels: usize,
+}
+
+/// Connects `clients` workers of `route`: one database connection or one HTTP/1.1
+/// connection each, or streams spread over a few shared HTTP/2 channels for gRPC.
+pub(crate) async fn connect_workers(
+    route: Route,
+    clients: usize,
+    to: Endpoints<'_>,
+) -> anyhow::Result<Vec<RouteWorker>> {
+    let running = |addr: Option<SocketAddr>| {
+        addr.with_context(|| format!("nothing serves the {} route", route.name()))
+    };
+    let workers = match route {
+        Route::Sql => try_join_all(
+            (0..clients).map(|_| SqlWorker::connect(to.database_url, DELETE_ONE, to.tenant_id)),
+        )
+        .await?
+        .into_iter()
+        .map(RouteWorker::Sql)
+        .collect(),
+        Route::Grpc => {
+            let channels = grpc_channels(running(to.service)?, to.grpc_channels).await?;
+            (0..clients)
+                .map(|i| RouteWorker::Grpc(GrpcWorker::new(channels[i % channels.len()].clone())))
+                .collect()
+        }
+        Route::Door(door) => {
+            let addr = running(match door {
+                Door::Rest => to.rest,
+                Door::Soap => to.soap,
+            })?;
+            try_join_all((0..clients).map(|_| HttpWorker::connect(door, addr)))
+                .await?
+                .into_iter()
+                .map(RouteWorker::Http)
+                .collect()
+        }
+    };
+    Ok(workers)
 }
 
 #[cfg(test)]

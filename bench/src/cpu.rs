@@ -47,6 +47,37 @@ fn stat_ticks(stat: &str) -> anyhow::Result<u64> {
     Ok(field(14)? + field(15)?)
 }
 
+/// The parent pid (field 4) from the text of `/proc/<pid>/stat`.
+fn stat_parent(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The parent of process `pid`.
+pub(crate) fn parent_of(pid: u32) -> anyhow::Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    stat_parent(&stat).context("no parent in stat")
+}
+
+/// CPU ticks of `root` and of each of its children, by pid: for the PostgreSQL server,
+/// the postmaster and every backend and background process, including backends that
+/// connected after the last look (a pool that grows during a run).
+fn family_ticks(root: u32) -> Vec<(u32, u64)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let in_family = pid == root || stat_parent(&stat) == Some(root);
+            Some((pid, stat_ticks(&stat).ok()?)).filter(|_| in_family)
+        })
+        .collect()
+}
+
 /// CPU ticks a process has used so far.
 pub(crate) fn process_ticks(pid: u32) -> anyhow::Result<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -90,48 +121,57 @@ fn machine_ticks() -> MachineTicks {
         .unwrap_or_default()
 }
 
-/// CPU counters at one instant: the watched processes and the PostgreSQL processes
-/// (each in the order given to [`sample`]), this process and the machine.
+/// The processes of the system under test whose CPU a run accounts for, each when it
+/// runs: every run samples all of them, so that a process busy with something else
+/// (a translator idle during a gRPC run should use nothing) is visible too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Parties {
+    pub(crate) service: Option<u32>,
+    pub(crate) rest_translator: Option<u32>,
+    pub(crate) soap_translator: Option<u32>,
+}
+
+impl Parties {
+    fn pids(&self) -> [Option<u32>; 3] {
+        [self.service, self.rest_translator, self.soap_translator]
+    }
+}
+
+/// CPU counters at one instant: the parties (in the order of [`Parties::pids`]), the
+/// PostgreSQL processes (pid and ticks), this process and the machine.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CpuSample {
-    watched: Vec<u64>,
-    postgres: Vec<u64>,
+    parties: [Option<u64>; 3],
+    postgres: Vec<(u32, u64)>,
     bench: u64,
     machine: MachineTicks,
 }
 
-fn ticks_of(pids: &[u32]) -> Vec<u64> {
-    pids.iter()
-        .map(|pid| process_ticks(*pid).unwrap_or(0))
-        .collect()
-}
-
-/// Reads the counters now. A process that is gone counts as 0.
-pub(crate) fn sample(watched: &[u32], postgres: &[u32]) -> CpuSample {
+/// Reads the counters now: of the parties (one that is gone counts as 0) and of the
+/// PostgreSQL server whose postmaster is `postmaster` (none when it is not on this
+/// machine).
+pub(crate) fn sample(parties: Parties, postmaster: Option<u32>) -> CpuSample {
     CpuSample {
-        watched: ticks_of(watched),
-        postgres: ticks_of(postgres),
+        parties: parties
+            .pids()
+            .map(|pid| pid.map(|pid| process_ticks(pid).unwrap_or(0))),
+        postgres: postmaster.map(family_ticks).unwrap_or_default(),
         bench: process_ticks(std::process::id()).unwrap_or(0),
         machine: machine_ticks(),
     }
 }
 
-/// Ticks used between two readings of the same processes (one that exited used none).
-fn used(start: &[u64], end: &[u64]) -> Vec<u64> {
-    end.iter()
-        .zip(start)
-        .map(|(end, start)| end.saturating_sub(*start))
-        .collect()
-}
-
 /// CPU per request between two samples, in microseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct CpuPerRequest {
-    /// The watched processes, in the order sampled.
-    pub(crate) watched: Vec<f64>,
     /// This process: the load generator.
     pub(crate) bench: f64,
-    /// The PostgreSQL processes serving the run's database, and the server's own.
+    pub(crate) service: Option<f64>,
+    pub(crate) rest_translator: Option<f64>,
+    pub(crate) soap_translator: Option<f64>,
+    /// The whole PostgreSQL server summed: postmaster, every backend (also those that
+    /// connected during the window) and the background processes (WAL writer,
+    /// checkpointer, ...).
     pub(crate) postgres: f64,
     /// Busy time of the machine not accounted for above (other users of the machine,
     /// the kernel's network work on behalf of nobody in particular).
@@ -144,15 +184,28 @@ impl CpuPerRequest {
     pub(crate) fn between(start: &CpuSample, end: &CpuSample, requests: u64) -> Self {
         let micros_per_tick = 1e6 / ticks_per_second() as f64;
         let per_request = |ticks: u64| ticks as f64 * micros_per_tick / requests.max(1) as f64;
-        let watched = used(&start.watched, &end.watched);
+        // A process that exited between the samples used none.
+        let parties: [Option<u64>; 3] =
+            std::array::from_fn(|i| Some(end.parties[i]?.saturating_sub(start.parties[i]?)));
         let bench = end.bench.saturating_sub(start.bench);
-        let postgres: u64 = used(&start.postgres, &end.postgres).into_iter().sum();
+        // A process first seen at the end started during the window: all its time counts.
+        let postgres: u64 = end
+            .postgres
+            .iter()
+            .map(|(pid, end)| {
+                let start = start.postgres.iter().find(|(p, _)| p == pid);
+                end.saturating_sub(start.map_or(0, |(_, ticks)| *ticks))
+            })
+            .sum();
         let busy = end.machine.busy.saturating_sub(start.machine.busy);
         let idle = end.machine.idle.saturating_sub(start.machine.idle);
-        let known = watched.iter().sum::<u64>() + bench + postgres;
+        let known = parties.iter().flatten().sum::<u64>() + bench + postgres;
+        let [service, rest_translator, soap_translator] = parties.map(|t| t.map(per_request));
         Self {
-            watched: watched.into_iter().map(per_request).collect(),
             bench: per_request(bench),
+            service,
+            rest_translator,
+            soap_translator,
             postgres: per_request(postgres),
             other: per_request(busy.saturating_sub(known)),
             idle_share: if busy + idle == 0 {
@@ -201,6 +254,7 @@ mod tests {
         let stat = "4242 (tokio (worker) 1) S 1 4242 4242 0 -1 4194560 1000 0 0 0 \
                     250 75 0 0 20 0 3 0 100 1000 200 18446744073709551615";
         assert_eq!(stat_ticks(stat).unwrap(), 325);
+        assert_eq!(stat_parent(stat), Some(1));
     }
 
     #[test]
@@ -230,18 +284,18 @@ mod tests {
     #[test]
     fn unaccounted_busy_time_is_other() {
         let start = CpuSample {
-            watched: vec![10],
+            parties: [Some(10), None, None],
             bench: 5,
-            postgres: vec![60, 40],
+            postgres: vec![(7, 60), (8, 40)],
             machine: MachineTicks {
                 busy: 1000,
                 idle: 1000,
             },
         };
         let end = CpuSample {
-            watched: vec![30],
+            parties: [Some(30), None, None],
             bench: 15,
-            postgres: vec![90, 70],
+            postgres: vec![(7, 90), (8, 70), (9, 5)],
             machine: MachineTicks {
                 busy: 1100,
                 idle: 1100,
@@ -249,8 +303,11 @@ mod tests {
         };
         let cpu = CpuPerRequest::between(&start, &end, 1);
         let tick = 1e6 / ticks_per_second() as f64;
-        assert_eq!(cpu.watched, [20.0 * tick]);
-        assert_eq!(cpu.other, 10.0 * tick);
+        assert_eq!(cpu.service, Some(20.0 * tick));
+        assert_eq!(cpu.rest_translator, None);
+        // Backend 9 connected during the window: all of its 5 ticks count.
+        assert_eq!(cpu.postgres, 65.0 * tick);
+        assert_eq!(cpu.other, 5.0 * tick);
         assert_eq!(cpu.idle_share, 0.5);
     }
 }

@@ -1,6 +1,7 @@
 //! The run's own database: created on the admin server, migrated and seeded with the
 //! development tenant by the service's own subcommands (see [`crate::processes`]),
-//! refilled with batches in one bulk insert before each scenario, dropped at the end.
+//! filled with batches in bulk inserts (handed out by [`crate::pool`]), dropped at the
+//! end.
 
 use std::path::Path;
 
@@ -153,31 +154,55 @@ impl BatchData {
         self.tenant_id
     }
 
-    /// Empties the batch tables (and the delete audit), inserts `batches` batches with
-    /// their items in one statement, then vacuums and checkpoints so that the scenario
-    /// neither pays for the insert's leftovers nor meets a checkpoint it did not cause.
-    pub(crate) async fn reset_and_seed(&self, batches: i64) -> anyhow::Result<Seeded> {
+    /// Empties the batch tables and the delete audit.
+    pub(crate) async fn empty(&self) -> anyhow::Result<()> {
         self.client
             .batch_execute("TRUNCATE batch_items, batch_runs, batch_deletions, batches")
             .await
-            .context("cannot empty the batch tables")?;
-        let row = self
+            .context("cannot empty the batch tables")
+    }
+
+    /// Inserts `batches` batches with their items in one statement; their ids are one
+    /// contiguous range (nothing else inserts batches while the bench runs).
+    pub(crate) async fn append(&self, batches: i64) -> anyhow::Result<Seeded> {
+        // The rows are consistent by construction, so their foreign-key triggers (three
+        // per batch) are skipped when the role may (superuser): seeding a large table
+        // then takes far less of the run. Without it seeding is slower, not different.
+        let skip_triggers = self
+            .client
+            .batch_execute("SET session_replication_role = replica")
+            .await
+            .is_ok();
+        let inserted = self
             .client
             .query_one(SEED, &[&self.tenant_id, &batches, &self.items_per_batch])
             .await
-            .context("cannot seed batches")?;
+            .context("cannot seed batches");
+        if skip_triggers {
+            self.client
+                .batch_execute("RESET session_replication_role")
+                .await?;
+        }
+        let row = inserted?;
         let (first, last, count): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
         let seeded = Seeded { first, last };
         if count != batches || seeded.count() != count {
             bail!("seeded ids are not one contiguous range ({first}..={last}, {count} rows)");
         }
+        Ok(seeded)
+    }
+
+    /// Vacuums (removing the rows the previous run deleted) and checkpoints, so that a
+    /// run neither pays for the previous one's leftovers, nor meets autovacuum or a
+    /// checkpoint it did not cause.
+    pub(crate) async fn settle(&self) -> anyhow::Result<()> {
         self.client
-            .batch_execute("VACUUM (ANALYZE) batches, batch_items")
+            .batch_execute("VACUUM (ANALYZE) batches, batch_items, batch_deletions")
             .await
             .context("cannot vacuum")?;
         // Needs superuser (or pg_checkpoint); without it the run is merely noisier.
         let _ = self.client.batch_execute("CHECKPOINT").await;
-        Ok(seeded)
+        Ok(())
     }
 
     /// How many of `seeded` are still there.
@@ -192,22 +217,15 @@ impl BatchData {
             .get(0))
     }
 
-    /// The PostgreSQL processes working for this database: its backends and the
-    /// server's own background processes (WAL writer, checkpointer, ...), but not the
-    /// backends of other databases on a shared server.
-    pub(crate) async fn server_pids(&self) -> anyhow::Result<Vec<u32>> {
-        let rows = self
+    /// The pid of the server's postmaster, the parent of this connection's backend, when
+    /// the server runs on this machine (its CPU is then read from `/proc`).
+    pub(crate) async fn postmaster_pid(&self) -> anyhow::Result<u32> {
+        let backend: i32 = self
             .client
-            .query(
-                "SELECT pid FROM pg_stat_activity \
-                 WHERE datname = current_database() OR datname IS NULL",
-                &[],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|row| u32::try_from(row.get::<_, i32>(0)).ok())
-            .collect())
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await?
+            .get(0);
+        crate::cpu::parent_of(u32::try_from(backend)?)
     }
 
     /// `SHOW server_version`.

@@ -12,9 +12,12 @@ mod cpu;
 mod database;
 mod load;
 mod machine;
+mod pool;
 mod processes;
 mod report;
+mod results;
 mod scenarios;
+mod stats;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -25,8 +28,10 @@ use clap::Parser as _;
 use crate::cli::Args;
 use crate::database::{BatchData, RunDatabase};
 use crate::machine::Machine;
+use crate::pool::IdPool;
 use crate::processes::{Binaries, Stack};
-use crate::report::{Results, RunInfo};
+use crate::report::RunInfo;
+use crate::results::Results;
 use crate::scenarios::{Context, Scenario};
 
 #[tokio::main]
@@ -63,15 +68,17 @@ async fn run(args: &Args) -> anyhow::Result<Results> {
         started: started_at,
         elapsed: started.elapsed(),
         load_average_end: machine::load_average(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        concurrency: args.concurrency,
-        warmup: args.warmup(),
-        duration: args.duration(),
-        grpc_channels: args.grpc_channels,
-        items_per_batch: args.items_per_batch,
+        // `vars_os`: `vars` would panic on a variable that is not Unicode.
+        command: cli::command_line(
+            &cli::option_variables(),
+            std::env::vars_os().filter_map(|(name, value)| {
+                Some((name.into_string().ok()?, value.into_string().ok()?))
+            }),
+            std::env::args(),
+        ),
         scenarios,
     };
-    let report = report::render(&info, &results);
+    let report = report::render(args, &info, &results);
     println!("{report}");
     if let Some(dir) = args.report.parent() {
         std::fs::create_dir_all(dir)?;
@@ -92,8 +99,21 @@ async fn measure(
 ) -> anyhow::Result<(String, Results)> {
     let needs = Scenario::needs(scenarios);
     let stack = Stack::start(needs, binaries, database_url, &args.log_dir).await?;
-    let data = match BatchData::open(database_url, args.items_per_batch).await {
-        Ok(data) => data,
+    let prepared = async {
+        let data = BatchData::open(database_url, args.items_per_batch).await?;
+        // Seeded once, for the floor and the first run; later runs top it up if needed.
+        let first_run =
+            args.seed_rate * (args.warmup_secs + args.duration_secs) + args.concurrency as u64;
+        eprintln!(
+            "batch-bench: seeding {} batches with {} items each",
+            args.table_size + first_run as i64,
+            args.items_per_batch
+        );
+        let pool = IdPool::seed(&data, args.table_size, first_run as i64).await?;
+        anyhow::Ok((data, pool))
+    };
+    let (data, pool) = match prepared.await {
+        Ok(prepared) => prepared,
         Err(error) => {
             let _ = stack.stop().await;
             return Err(error);
@@ -103,7 +123,9 @@ async fn measure(
     let mut context = Context {
         args,
         database_url,
+        binaries,
         data,
+        pool,
         stack,
         results: Results::default(),
     };

@@ -18,6 +18,8 @@ use tonic::Code;
 
 use crate::cli::Args;
 use crate::clients::{HttpConnection, grpc_channels};
+use crate::cpu::Parties;
+use crate::results::StackMemory;
 
 /// How long a process may take to answer after it was started.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
@@ -171,7 +173,7 @@ impl Process {
     }
 
     /// SIGTERM, then SIGKILL if it does not exit in time.
-    async fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
         if self.child.try_wait()?.is_some() {
             return Ok(());
         }
@@ -251,6 +253,23 @@ async fn start_door(
     Ok(Running { process, addr })
 }
 
+/// Starts a batch-service over `database_url` on a free port, without waiting for it.
+pub(crate) fn spawn_service(
+    name: &'static str,
+    program: &Path,
+    database_url: &str,
+    log_dir: &Path,
+) -> anyhow::Result<(Process, SocketAddr)> {
+    let grpc_addr = free_addr()?;
+    let env = [
+        ("DATABASE_URL", database_url.to_owned()),
+        ("GRPC_LISTEN_ADDR", grpc_addr.to_string()),
+        ("METRICS_LISTEN_ADDR", free_addr()?.to_string()),
+    ];
+    let process = Process::spawn(name, program, &env, log_dir)?;
+    Ok((process, grpc_addr))
+}
+
 impl Stack {
     /// Migrates and seeds `database_url`, then starts what `needs` says.
     pub(crate) async fn start(
@@ -266,13 +285,8 @@ impl Stack {
         if !(needs.service || needs.rest || needs.soap) {
             return Ok(stack);
         }
-        let grpc_addr = free_addr()?;
-        let env = [
-            ("DATABASE_URL", database_url.to_owned()),
-            ("GRPC_LISTEN_ADDR", grpc_addr.to_string()),
-            ("METRICS_LISTEN_ADDR", free_addr()?.to_string()),
-        ];
-        let mut service = Process::spawn("batch-service", &bins.service, &env, log_dir)?;
+        let (mut service, grpc_addr) =
+            spawn_service("batch-service", &bins.service, database_url, log_dir)?;
         service.wait_ready(|| probe_grpc(grpc_addr)).await?;
         stack.service = Some(Running {
             process: service,
@@ -300,6 +314,31 @@ impl Stack {
             stack.soap = Some(soap.await?);
         }
         Ok(stack)
+    }
+
+    /// The started processes whose CPU a run accounts for.
+    pub(crate) fn parties(&self) -> Parties {
+        let pid = |running: &Option<Running>| running.as_ref().map(|r| r.process.pid());
+        Parties {
+            service: pid(&self.service),
+            rest_translator: pid(&self.rest),
+            soap_translator: pid(&self.soap),
+        }
+    }
+
+    /// The memory of every started process now.
+    pub(crate) fn memory(&self) -> anyhow::Result<StackMemory> {
+        let of = |running: &Option<Running>| {
+            running
+                .as_ref()
+                .map(|r| crate::cpu::memory(r.process.pid()))
+                .transpose()
+        };
+        Ok(StackMemory {
+            service: of(&self.service)?,
+            rest_translator: of(&self.rest)?,
+            soap_translator: of(&self.soap)?,
+        })
     }
 
     /// Stops every process; reports the first that did not stop cleanly.

@@ -1,5 +1,6 @@
 //! 10,000 ids in one `DeleteBatches` call against the same delete as one raw SQL
-//! statement (`id = ANY($1)`), each on its own equally fresh set of batches. The two
+//! transaction (`id = ANY($1)`, one statement, autocommit), each on its own equally
+//! fresh range of the same big table. The two
 //! alternate which goes first and which set they get, so that neither always meets the
 //! warmer cache; one warm-up repetition is not counted.
 
@@ -11,7 +12,7 @@ use anyhow::ensure;
 use super::Context;
 use crate::clients::{DELETE_MANY, GrpcWorker, SqlWorker, grpc_channels};
 use crate::cpu;
-use crate::report::Bulk;
+use crate::results::Bulk;
 
 /// Ids per delete: the service's default limit for one call.
 pub(crate) const IDS_PER_CALL: i64 = 10_000;
@@ -34,9 +35,12 @@ where
 pub(crate) async fn run(context: &mut Context<'_>) -> anyhow::Result<Bulk> {
     let repetitions = context.args.bulk_repetitions.max(1);
     let sets = 2 * (repetitions as i64 + 1);
-    let seeded = context.data.reset_and_seed(sets * IDS_PER_CALL).await?;
+    let (seeded, _) = context
+        .pool
+        .take(&context.data, sets * IDS_PER_CALL)
+        .await?;
     let service_pid = context.service()?.process.pid();
-    let channel = grpc_channels(context.service_addr()?, 1).await?.remove(0);
+    let channel = grpc_channels(context.service()?.addr, 1).await?.remove(0);
     let mut grpc = GrpcWorker::new(channel);
     let sql =
         SqlWorker::connect(context.database_url, DELETE_MANY, context.data.tenant_id()).await?;

@@ -1,44 +1,36 @@
-//! Latency through one door at half of the peak its throughput run measured: an open
-//! loop at a fixed rate over the same number of keep-alive connections, latency counted
-//! from when each request was due.
+//! Latency through one route (gRPC or a door) at half of the peak its throughput rounds
+//! measured (their median rate): an open loop at a fixed rate over the same number of
+//! clients, latency counted from when each request was due (see
+//! [`crate::load::open_loop`]), so that p99 is not flattered by coordinated omission.
 
 use anyhow::Context as _;
-use futures::future::try_join_all;
 
 use super::Context;
-use crate::clients::{Door, HttpWorker};
-use crate::load::{self, Schedule};
-use crate::report::{Latency, RunRow};
+use crate::clients::{Route, connect_workers};
+use crate::load::open_loop::{Schedule, open_loop};
+use crate::results::{Latency, RunRow};
 
-/// The share of the door's peak rate the latency is measured at.
+/// The share of the route's peak rate the latency is measured at.
 pub(crate) const SHARE_OF_PEAK: f64 = 0.5;
 
-pub(crate) async fn run(context: &mut Context<'_>, door: Door) -> anyhow::Result<Latency> {
+pub(crate) async fn run(context: &mut Context<'_>, route: Route) -> anyhow::Result<Latency> {
     let peak = context
         .results
-        .door(door)
-        .with_context(|| format!("no {} peak was measured to take half of", door.name()))?
-        .run
-        .rate;
+        .median_rate(route)
+        .with_context(|| format!("no {} peak was measured to take half of", route.name()))?;
     let rate = peak * SHARE_OF_PEAK;
-    let n = context.args.concurrency;
-    let schedule = Schedule::new(rate, n, context.plan());
-    let batches = i64::try_from(schedule.total())? + n as i64;
-    let seeded = context.data.reset_and_seed(batches).await?;
-    let addr = context.door(door)?.addr;
-    let workers = try_join_all((0..n).map(|_| HttpWorker::connect(door, addr))).await?;
-    let outcome = load::open_loop(workers, seeded, schedule).await?;
-    let label = format!(
-        "{} door at {:.0} % of peak ({rate:.0}/s, open loop)",
-        door.name(),
-        SHARE_OF_PEAK * 100.0
-    );
-    let mut row = RunRow::new(&label, &outcome.stats);
-    row.mismatch = context
-        .check_deleted(seeded, outcome.stats.ok_total)
-        .await?;
+    let clients = context.args.concurrency;
+    let schedule = Schedule::new(rate, clients, context.plan());
+    let count = i64::try_from(schedule.total())? + clients as i64;
+    let (ids, table_batches) = context.pool.take(&context.data, count).await?;
+    let workers = connect_workers(route, clients, context.endpoints()).await?;
+    let outcome = open_loop(workers, ids, schedule).await?;
+    context.pool.give_back(ids, outcome.stats.next_unclaimed);
+    let mut run = RunRow::new(route, clients, &outcome.stats);
+    run.table_batches = table_batches;
+    run.mismatch = context.check_deleted(ids, outcome.stats.ok_total).await?;
     Ok(Latency {
-        run: row,
+        run,
         target_rate: rate,
         not_sent: outcome.not_sent,
     })

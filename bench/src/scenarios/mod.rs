@@ -1,46 +1,62 @@
-//! The scenarios, in the order the report lists them, and what they share while they
-//! run: the arguments, the batch data and the started processes.
+//! The scenarios and what they share while they run: the arguments, the batch data and
+//! its pool of fresh ids, and the started processes. [`run_all`] runs them in the
+//! report's order: the throughput cases interleaved in rounds first (their peaks feed
+//! the latency runs), then latency, the 10,000-id delete, time to first delete, and the
+//! two sweeps last (the table-size sweep reseeds the table).
 
 mod bulk;
+mod first_delete;
 mod latency;
+mod sweeps;
 mod throughput;
 
-use std::net::SocketAddr;
+use std::time::Instant;
 
 use anyhow::Context as _;
 
 use crate::cli::Args;
-use crate::clients::Door;
+use crate::clients::{Door, Endpoints, Route};
 use crate::database::{BatchData, Seeded};
 use crate::load::Plan;
-use crate::processes::{Needs, Running, Stack};
-use crate::report::Results;
+use crate::pool::IdPool;
+use crate::processes::{Binaries, Needs, Running, Stack};
+use crate::results::{Results, RoundRun};
+use crate::stats::interleaved;
 
 /// One measurement of the contract's "How fast" section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub(crate) enum Scenario {
-    /// PostgreSQL alone: prepared single deletes over direct connections.
+    /// PostgreSQL alone: prepared single-row deletes, one per transaction.
     Baseline,
-    /// gRPC `DeleteBatches` end to end.
+    /// gRPC `DeleteBatches` end to end, one id per call.
     Grpc,
-    /// The REST door end to end, with the translator's CPU and memory.
+    /// The REST door end to end.
     Rest,
-    /// The SOAP door end to end, with the translator's CPU and memory.
+    /// The SOAP door end to end.
     Soap,
+    /// Latency of gRPC and each door at half of its peak (open loop).
+    Latency,
     /// 10,000 ids in one `DeleteBatches` call against the same delete in raw SQL.
     Bulk,
-    /// Latency through each door at half of its peak rate (open loop).
-    Latency,
+    /// Time from starting batch-service to its first successful delete.
+    FirstDelete,
+    /// Sweep: 1, 8, 32, 128 clients, baseline and gRPC.
+    Concurrency,
+    /// Sweep: 100,000, 500,000 and 2,000,000 batches, baseline and gRPC.
+    TableSize,
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Scenario; 6] = [
+    pub(crate) const ALL: [Scenario; 9] = [
         Scenario::Baseline,
         Scenario::Grpc,
         Scenario::Rest,
         Scenario::Soap,
-        Scenario::Bulk,
         Scenario::Latency,
+        Scenario::Bulk,
+        Scenario::FirstDelete,
+        Scenario::Concurrency,
+        Scenario::TableSize,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -49,8 +65,22 @@ impl Scenario {
             Scenario::Grpc => "grpc",
             Scenario::Rest => "rest",
             Scenario::Soap => "soap",
-            Scenario::Bulk => "bulk",
             Scenario::Latency => "latency",
+            Scenario::Bulk => "bulk",
+            Scenario::FirstDelete => "first-delete",
+            Scenario::Concurrency => "concurrency",
+            Scenario::TableSize => "table-size",
+        }
+    }
+
+    /// The throughput case of a round this scenario is, if it is one.
+    pub(crate) fn route(self) -> Option<Route> {
+        match self {
+            Scenario::Baseline => Some(Route::Sql),
+            Scenario::Grpc => Some(Route::Grpc),
+            Scenario::Rest => Some(Route::Door(Door::Rest)),
+            Scenario::Soap => Some(Route::Door(Door::Soap)),
+            _ => None,
         }
     }
 
@@ -60,7 +90,7 @@ impl Scenario {
         let rest = has(Scenario::Rest);
         let soap = has(Scenario::Soap);
         Needs {
-            service: rest || soap || has(Scenario::Grpc) || has(Scenario::Bulk),
+            service: scenarios.iter().any(|s| *s != Scenario::Baseline),
             rest,
             soap,
         }
@@ -71,16 +101,27 @@ impl Scenario {
 pub(crate) struct Context<'a> {
     pub(crate) args: &'a Args,
     pub(crate) database_url: &'a str,
+    pub(crate) binaries: &'a Binaries,
     pub(crate) data: BatchData,
+    pub(crate) pool: IdPool,
     pub(crate) stack: Stack,
     pub(crate) results: Results,
 }
 
 impl Context<'_> {
+    /// The plan of the throughput rounds and the latency runs.
     fn plan(&self) -> Plan {
         Plan {
             warmup: self.args.warmup(),
             duration: self.args.duration(),
+        }
+    }
+
+    /// The shorter plan of each sweep point.
+    fn sweep_plan(&self) -> Plan {
+        Plan {
+            warmup: self.args.sweep_warmup(),
+            duration: self.args.sweep_duration(),
         }
     }
 
@@ -91,16 +132,16 @@ impl Context<'_> {
             .context("batch-service is not running")
     }
 
-    fn service_addr(&self) -> anyhow::Result<SocketAddr> {
-        Ok(self.service()?.addr)
-    }
-
-    fn door(&self, door: Door) -> anyhow::Result<&Running> {
-        match door {
-            Door::Rest => self.stack.rest.as_ref(),
-            Door::Soap => self.stack.soap.as_ref(),
+    fn endpoints(&self) -> Endpoints<'_> {
+        let addr = |running: &Option<Running>| running.as_ref().map(|r| r.addr);
+        Endpoints {
+            database_url: self.database_url,
+            tenant_id: self.data.tenant_id(),
+            service: addr(&self.stack.service),
+            rest: addr(&self.stack.rest),
+            soap: addr(&self.stack.soap),
+            grpc_channels: self.args.grpc_channels,
         }
-        .with_context(|| format!("the {} translator is not running", door.name()))
     }
 
     /// Compares the rows that went with the deletes that were answered as done: `None`
@@ -128,53 +169,94 @@ impl Context<'_> {
         Ok(())
     }
 
-    /// Runs one scenario and files its result (or its failure) in `results`.
-    async fn run(&mut self, scenario: Scenario) -> anyhow::Result<()> {
-        self.ensure_stack_running()?;
-        match scenario {
-            Scenario::Baseline => {
-                self.results.baseline = Some(throughput::run(self, throughput::Route::Sql).await?)
+    /// Files `error` under `scenario`.
+    fn failed(&mut self, scenario: Scenario, error: &anyhow::Error) {
+        eprintln!("batch-bench: {} failed: {error:#}", scenario.name());
+        self.results.failures.push((scenario, format!("{error:#}")));
+    }
+
+    /// The throughput cases of `scenarios`, interleaved over `--rounds` rounds.
+    async fn rounds(&mut self, scenarios: &[Scenario]) {
+        let cases: Vec<Scenario> = scenarios
+            .iter()
+            .copied()
+            .filter(|s| s.route().is_some())
+            .collect();
+        self.results.rounds_planned = self.args.rounds;
+        for (round, scenario) in interleaved(&cases, self.args.rounds) {
+            let Some(route) = scenario.route() else {
+                continue;
+            };
+            eprintln!(
+                "batch-bench: round {}/{}: {}",
+                round + 1,
+                self.args.rounds,
+                scenario.name()
+            );
+            let clients = self.args.concurrency;
+            let plan = self.plan();
+            let outcome = match self.ensure_stack_running() {
+                Ok(()) => throughput::run(self, route, clients, plan).await,
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Ok(run) => self.results.rounds.push(RoundRun { round, run }),
+                Err(error) => self.failed(scenario, &error.context(format!("round {}", round + 1))),
             }
-            Scenario::Grpc => {
-                self.results.grpc = Some(throughput::run(self, throughput::Route::Grpc).await?)
-            }
-            Scenario::Rest => {
-                let route = throughput::Route::Door(Door::Rest);
-                self.results.rest = Some(throughput::run(self, route).await?)
-            }
-            Scenario::Soap => {
-                let route = throughput::Route::Door(Door::Soap);
-                self.results.soap = Some(throughput::run(self, route).await?)
-            }
-            Scenario::Bulk => self.results.bulk = Some(bulk::run(self).await?),
-            Scenario::Latency => {
-                // Each door on its own: one failing does not hide the other's figure.
-                for door in [Door::Rest, Door::Soap] {
-                    match latency::run(self, door).await {
-                        Ok(latency) => self.results.set_latency(door, latency),
-                        Err(error) => self
-                            .results
-                            .failures
-                            .push((Scenario::Latency, format!("{}: {error:#}", door.name()))),
-                    }
+        }
+    }
+
+    /// Latency of gRPC and of each door whose peak was measured.
+    async fn latency(&mut self, scenarios: &[Scenario]) {
+        let routes = [Scenario::Grpc, Scenario::Rest, Scenario::Soap]
+            .into_iter()
+            .filter(|s| scenarios.contains(s))
+            .filter_map(Scenario::route);
+        for route in routes {
+            // Each route on its own: one failing does not hide the others' figures.
+            match latency::run(self, route).await {
+                Ok(latency) => self.results.latency.push(latency),
+                Err(error) => {
+                    let error = error.context(route.name());
+                    self.failed(Scenario::Latency, &error)
                 }
             }
+        }
+    }
+
+    /// Runs one scenario that is not a round; files its result in `results`.
+    async fn run(&mut self, scenario: Scenario, all: &[Scenario]) -> anyhow::Result<()> {
+        self.ensure_stack_running()?;
+        match scenario {
+            Scenario::Latency => self.latency(all).await,
+            Scenario::Bulk => self.results.bulk = Some(bulk::run(self).await?),
+            Scenario::FirstDelete => {
+                self.results.first_delete = Some(first_delete::run(self).await?)
+            }
+            Scenario::Concurrency => sweeps::concurrency(self).await?,
+            Scenario::TableSize => sweeps::table_size(self).await?,
+            Scenario::Baseline | Scenario::Grpc | Scenario::Rest | Scenario::Soap => {}
         }
         self.ensure_stack_running()
     }
 }
 
-/// Runs `scenarios` in order; a failing one is reported and the others still run.
+/// Runs `scenarios` (sorted in [`Scenario::ALL`]'s order): the rounds, then the rest;
+/// a failing one is reported and the others still run.
 pub(crate) async fn run_all(context: &mut Context<'_>, scenarios: &[Scenario]) {
-    for &scenario in scenarios {
+    let started = Instant::now();
+    context.rounds(scenarios).await;
+    if scenarios.iter().any(|s| s.route().is_some()) {
+        eprintln!(
+            "batch-bench: rounds took {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    for &scenario in scenarios.iter().filter(|s| s.route().is_none()) {
         eprintln!("batch-bench: running {}", scenario.name());
-        let started = std::time::Instant::now();
-        if let Err(error) = context.run(scenario).await {
-            eprintln!("batch-bench: {} failed: {error:#}", scenario.name());
-            context
-                .results
-                .failures
-                .push((scenario, format!("{error:#}")));
+        let started = Instant::now();
+        if let Err(error) = context.run(scenario, scenarios).await {
+            context.failed(scenario, &error);
         }
         eprintln!(
             "batch-bench: {} took {:.1} s",

@@ -1,113 +1,93 @@
-//! Closed-loop single deletes at full speed through one route: PostgreSQL alone (the
-//! baseline), gRPC `DeleteBatches`, or a door end to end. Each run gets a fresh set of
-//! batches, reports deletes per second and CPU per delete of every party, checks that
-//! the rows really went, and reads the translator's memory after the run.
-
-use futures::future::try_join_all;
+//! One closed-loop run at full speed through one route: PostgreSQL alone (the
+//! baseline), gRPC `DeleteBatches`, or a door end to end, with a given number of
+//! clients. It takes fresh ids from the pool, reports deletes per second and the CPU
+//! per delete of every party, checks that the rows really went, and reads the memory of
+//! the started processes after the run.
 
 use super::Context;
-use crate::clients::{DELETE_ONE, Door, GrpcWorker, HttpWorker, SqlWorker, grpc_channels};
+use crate::clients::{Route, connect_workers};
 use crate::cpu::{self, CpuPerRequest, CpuSample};
-use crate::database::Seeded;
-use crate::load::{self, LoadStats, Worker};
-use crate::report::{RunRow, Throughput};
+use crate::load::{self, LoadStats, Plan, RanOut};
+use crate::results::RunRow;
 
-/// How much faster than the baseline an end-to-end run is allowed to be before it runs
-/// out of seeded ids (it should be slower; the margin covers a noisy baseline).
-const HEADROOM_OVER_BASELINE: f64 = 1.5;
+/// How much faster than the fastest run so far a route may get before it runs out of
+/// ids, once it was measured itself (the margin covers a noisy earlier run).
+const HEADROOM_OVER_ITSELF: f64 = 1.5;
+/// How much faster than the fastest run so far a route not measured yet may be: the
+/// service may beat the baseline by grouping deletes. A run that is faster still uses
+/// up its ids late in its window and keeps its figures (see `load::closed_loop`).
+const HEADROOM_OVER_OTHERS: f64 = 2.0;
+/// How many times more ids a run that used up its ids too early gets the second time.
+const RETRY_GROWTH: i64 = 4;
 
-/// Which way single deletes travel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
-    Sql,
-    Grpc,
-    Door(Door),
+/// The ids a run of `route` needs for `plan`: enough for the fastest rate seen so far,
+/// of this route (which may have been measured with fewer clients) or of any other, with
+/// a margin; `--seed-rate` before anything was measured.
+fn ids_needed(context: &Context<'_>, route: Route, clients: usize, plan: Plan) -> i64 {
+    let results = &context.results;
+    let own = results.fastest_rate_of(route);
+    let others_headroom = if own.is_some() {
+        HEADROOM_OVER_ITSELF
+    } else {
+        HEADROOM_OVER_OTHERS
+    };
+    let expected_rate = match (own, results.fastest_rate()) {
+        (None, None) => context.args.seed_rate as f64,
+        (own, any) => f64::max(
+            own.unwrap_or_default() * HEADROOM_OVER_ITSELF,
+            any.unwrap_or_default() * others_headroom,
+        ),
+    };
+    (expected_rate * plan.total().as_secs_f64()).ceil() as i64 + clients as i64
 }
 
-impl Route {
-    fn label(self) -> &'static str {
-        match self {
-            Route::Sql => "PostgreSQL alone (prepared single deletes)",
-            Route::Grpc => "gRPC DeleteBatches, one id per call",
-            Route::Door(Door::Rest) => "REST door: DELETE /live/batches/{id}",
-            Route::Door(Door::Soap) => "SOAP door: DeleteBatchTask",
+/// Runs `route` with `clients` clients for `plan`; once more with more ids if it used
+/// up its ids too early.
+pub(crate) async fn run(
+    context: &mut Context<'_>,
+    route: Route,
+    clients: usize,
+    plan: Plan,
+) -> anyhow::Result<RunRow> {
+    let count = ids_needed(context, route, clients, plan);
+    match run_with(context, route, clients, plan, count).await {
+        Err(error) if error.downcast_ref::<RanOut>().is_some() => {
+            // Faster than anything before it (grouped deletes can be): once more, with
+            // room for that. The used ids are gone; the pool hands out fresh ones.
+            eprintln!("batch-bench: {error:#}; running {} again", route.name());
+            let count = count.saturating_mul(RETRY_GROWTH);
+            run_with(context, route, clients, plan, count).await
         }
+        outcome => outcome,
     }
 }
 
-/// Runs the closed loop with `workers`, sampling the CPU of `watched` and of the
-/// PostgreSQL processes serving the database at the edges of the measured window.
-async fn measure<W: Worker>(
-    context: &Context<'_>,
-    workers: Vec<W>,
-    seeded: Seeded,
-    watched: &[u32],
-) -> anyhow::Result<LoadStats<CpuSample>> {
-    let mut postgres: Option<Vec<u32>> = None;
-    load::closed_loop(workers, seeded, context.plan(), async || {
-        // Listed when the window opens, when the clients' connections all exist.
-        if postgres.is_none() {
-            postgres = Some(context.data.server_pids().await.unwrap_or_default());
-        }
-        cpu::sample(watched, postgres.as_deref().unwrap_or_default())
+/// Runs `route` with `clients` clients for `plan` on `count` fresh ids.
+async fn run_with(
+    context: &mut Context<'_>,
+    route: Route,
+    clients: usize,
+    plan: Plan,
+    count: i64,
+) -> anyhow::Result<RunRow> {
+    let (ids, table_batches) = context.pool.take(&context.data, count).await?;
+    let workers = connect_workers(route, clients, context.endpoints()).await?;
+    let parties = context.stack.parties();
+    let postmaster = context.data.postmaster_pid().await.ok();
+    let stats: LoadStats<CpuSample> = load::closed_loop(workers, ids, plan, async || {
+        cpu::sample(parties, postmaster)
     })
-    .await
-}
+    .await?;
+    context.pool.give_back(ids, stats.next_unclaimed);
 
-/// Measures `route` for the warm-up and duration of the arguments.
-pub(crate) async fn run(context: &mut Context<'_>, route: Route) -> anyhow::Result<Throughput> {
-    let args = context.args;
-    let expected_rate = match (route, &context.results.baseline) {
-        (Route::Sql, _) | (_, None) => args.seed_rate as f64,
-        (_, Some(baseline)) => baseline.run.rate * HEADROOM_OVER_BASELINE,
-    };
-    let batches = (expected_rate * context.plan().total().as_secs_f64()).ceil() as i64
-        + args.concurrency as i64;
-    let seeded = context.data.reset_and_seed(batches).await?;
-
-    let service_pid = match route {
-        Route::Sql => None,
-        _ => Some(context.service()?.process.pid()),
-    };
-    let translator_pid = match route {
-        Route::Door(door) => Some(context.door(door)?.process.pid()),
-        _ => None,
-    };
-    let watched: Vec<u32> = service_pid.into_iter().chain(translator_pid).collect();
-    let n = args.concurrency;
-    let stats = match route {
-        Route::Sql => {
-            let tenant = context.data.tenant_id();
-            let url = context.database_url;
-            let workers = try_join_all((0..n).map(|_| SqlWorker::connect(url, DELETE_ONE, tenant)));
-            measure(context, workers.await?, seeded, &watched).await?
-        }
-        Route::Grpc => {
-            let channels = grpc_channels(context.service_addr()?, args.grpc_channels).await?;
-            let workers = (0..n)
-                .map(|i| GrpcWorker::new(channels[i % channels.len()].clone()))
-                .collect();
-            measure(context, workers, seeded, &watched).await?
-        }
-        Route::Door(door) => {
-            let addr = context.door(door)?.addr;
-            let workers = try_join_all((0..n).map(|_| HttpWorker::connect(door, addr)));
-            measure(context, workers.await?, seeded, &watched).await?
-        }
-    };
-
-    let cpu = CpuPerRequest::between(&stats.samples.0, &stats.samples.1, stats.ok);
-    let mut row = RunRow::new(route.label(), &stats);
-    row.cpu = Some(cpu.clone());
-    row.service_cpu = service_pid.map(|_| cpu.watched[0]);
-    row.translator_cpu = translator_pid.map(|_| cpu.watched[watched.len() - 1]);
-    row.mismatch = context.check_deleted(seeded, stats.ok_total).await?;
-    let translator_memory = match translator_pid {
-        Some(pid) => Some(cpu::memory(pid)?),
-        None => None,
-    };
-    Ok(Throughput {
-        run: row,
-        translator_memory,
-    })
+    let mut row = RunRow::new(route, clients, &stats);
+    row.table_batches = table_batches;
+    row.cpu = Some(CpuPerRequest::between(
+        &stats.samples.0,
+        &stats.samples.1,
+        stats.ok,
+    ));
+    row.mismatch = context.check_deleted(ids, stats.ok_total).await?;
+    row.memory = context.stack.memory()?;
+    Ok(row)
 }

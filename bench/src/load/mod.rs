@@ -2,7 +2,7 @@
 //!
 //! - [`closed_loop`]: every worker deletes as fast as it can, for a warm-up and then a
 //!   measured window (throughput, with the CPU counters sampled at the window's edges);
-//! - [`open_loop`]: requests at a fixed rate on a schedule fixed in advance, latency
+//! - [`open_loop::open_loop`]: requests at a fixed rate on a schedule fixed in advance, latency
 //!   measured from when each request was due, so that a slow answer cannot hide the
 //!   requests queued behind it (no coordinated omission).
 
@@ -10,6 +10,8 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
+
+pub(crate) mod open_loop;
 
 use anyhow::bail;
 use hdrhistogram::Histogram;
@@ -28,8 +30,6 @@ pub(crate) trait Worker: Send + 'static {
 const MAX_ERRORS: u64 = 1_000;
 /// How long workers may take to finish their last request once a run is over.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// How far an open-loop run may fall behind its schedule before it gives up.
-const MAX_LAG: Duration = Duration::from_secs(10);
 /// Largest latency recorded, in microseconds (larger ones are clamped).
 const HISTOGRAM_MAX_MICROS: u64 = 60_000_000;
 
@@ -55,6 +55,26 @@ fn record(histogram: &mut Histogram<u64>, latency: Duration) {
     let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
     histogram.saturating_record(micros.clamp(1, HISTOGRAM_MAX_MICROS));
 }
+
+/// The error of a run that used up its ids too early to count: it was faster than it
+/// was sized for, and may be run again with more.
+#[derive(Debug)]
+pub(crate) struct RanOut {
+    pub(crate) deletes: u64,
+}
+
+impl std::fmt::Display for RanOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ran out of seeded ids after {} deletes: the run was faster than it was sized \
+             for (raise --seed-rate)",
+            self.deletes
+        )
+    }
+}
+
+impl std::error::Error for RanOut {}
 
 /// What the workers of one run share: the ids, the phase and the tally.
 struct Shared {
@@ -129,14 +149,13 @@ impl Shared {
         }
     }
 
-    /// Fails the run if it ran out of ids or of patience with errors.
-    fn verdict(&self) -> anyhow::Result<()> {
+    /// Fails the run if it ran out of patience with errors, or out of ids unless
+    /// `may_run_out` (its figures then cover a shorter window, which is still long
+    /// enough to count).
+    fn verdict(&self, may_run_out: bool) -> anyhow::Result<()> {
         let ok = self.ok_total.load(Ordering::Relaxed);
-        if self.ran_out.load(Ordering::Relaxed) {
-            bail!(
-                "ran out of seeded ids after {ok} deletes: the run was faster than the seed \
-                 was sized for (raise --seed-rate)"
-            );
+        if self.ran_out() && !may_run_out {
+            return Err(RanOut { deletes: ok }.into());
         }
         let errors = self.errors.load(Ordering::Relaxed);
         if errors >= MAX_ERRORS {
@@ -146,6 +165,15 @@ impl Shared {
             );
         }
         Ok(())
+    }
+
+    fn ran_out(&self) -> bool {
+        self.ran_out.load(Ordering::Relaxed)
+    }
+
+    /// The first id no worker took (claims past the end leave the counter beyond it).
+    fn next_unclaimed(&self) -> i64 {
+        self.next_id.load(Ordering::Relaxed).min(self.last_id + 1)
     }
 
     fn first_error(&self) -> Option<String> {
@@ -189,6 +217,10 @@ pub(crate) struct LoadStats<S> {
     pub(crate) latency: Histogram<u64>,
     /// `sample()` at the start and at the end of the measured window.
     pub(crate) samples: (S, S),
+    /// The first id no worker took: the ids from here on are still fresh.
+    pub(crate) next_unclaimed: i64,
+    /// Whether the run stopped early because it used every id it was given.
+    pub(crate) ran_out: bool,
 }
 
 impl<S> LoadStats<S> {
@@ -211,6 +243,8 @@ impl<S> LoadStats<S> {
             window,
             latency,
             samples,
+            next_unclaimed: shared.next_unclaimed(),
+            ran_out: shared.ran_out(),
         }
     }
 }
@@ -252,7 +286,9 @@ pub(crate) async fn closed_loop<W: Worker, S>(
     let last = sample().await;
     shared.stop.store(true, Ordering::Relaxed);
     let latency = collect(tasks).await;
-    shared.verdict()?;
+    // Running out of ids cuts the window short; half of it still makes a figure (the
+    // next run is sized from it), less does not.
+    shared.verdict(window >= plan.duration / 2)?;
     Ok(LoadStats::from_shared(
         &shared,
         window,
@@ -261,142 +297,9 @@ pub(crate) async fn closed_loop<W: Worker, S>(
     ))
 }
 
-/// A fixed-rate schedule spread over the workers: request `i` (counting over all
-/// workers) is due `i / rate` seconds after the start and is sent by worker
-/// `i % workers`, so each worker keeps its own evenly spaced timetable.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Schedule {
-    rate: f64,
-    workers: u64,
-    total: u64,
-    warmup_requests: u64,
-}
-
-impl Schedule {
-    pub(crate) fn new(rate: f64, workers: usize, plan: Plan) -> Self {
-        let rate = rate.max(1.0);
-        Self {
-            rate,
-            workers: workers.max(1) as u64,
-            total: (rate * plan.total().as_secs_f64()).ceil() as u64,
-            warmup_requests: (rate * plan.warmup.as_secs_f64()).round() as u64,
-        }
-    }
-
-    /// Requests in the whole schedule, warm-up included.
-    pub(crate) fn total(&self) -> u64 {
-        self.total
-    }
-
-    /// The schedule-wide index of worker `worker`'s `k`-th request, if there is one.
-    fn index(&self, worker: u64, k: u64) -> Option<u64> {
-        let index = k * self.workers + worker;
-        (index < self.total).then_some(index)
-    }
-
-    /// When request `index` is due, counted from the start.
-    fn due(&self, index: u64) -> Duration {
-        Duration::from_secs_f64(index as f64 / self.rate)
-    }
-
-    /// Whether request `index` is past the warm-up.
-    fn measured(&self, index: u64) -> bool {
-        index >= self.warmup_requests
-    }
-
-    /// When the measured part starts, counted from the start.
-    fn measured_from(&self) -> Duration {
-        self.due(self.warmup_requests)
-    }
-}
-
-/// The outcome of an open-loop run.
-#[derive(Debug)]
-pub(crate) struct OpenLoopStats {
-    pub(crate) stats: LoadStats<()>,
-    /// Requests never sent because the run fell more than [`MAX_LAG`] behind.
-    pub(crate) not_sent: u64,
-}
-
-/// Sends the requests of `schedule`, each on its worker when due (or as soon as the
-/// worker is free, if it is late), and measures latency from when it was due.
-pub(crate) async fn open_loop<W: Worker>(
-    workers: Vec<W>,
-    ids: Seeded,
-    schedule: Schedule,
-) -> anyhow::Result<OpenLoopStats> {
-    let shared = std::sync::Arc::new(Shared::new(ids));
-    let not_sent = std::sync::Arc::new(AtomicU64::new(0));
-    let start = Instant::now();
-    let give_up = start + schedule.due(schedule.total()) + MAX_LAG;
-    let finished = std::sync::Arc::new(Mutex::new(start + schedule.measured_from()));
-    let mut tasks = JoinSet::new();
-    for (worker_index, mut worker) in workers.into_iter().enumerate() {
-        let (shared, not_sent, finished) = (shared.clone(), not_sent.clone(), finished.clone());
-        tasks.spawn(async move {
-            let mut histogram = new_histogram();
-            let mut k = 0;
-            while let Some(index) = schedule.index(worker_index as u64, k) {
-                k += 1;
-                if shared.stopped() || Instant::now() > give_up {
-                    not_sent.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                let due = start + schedule.due(index);
-                tokio::time::sleep_until(due).await;
-                let Some(id) = shared.claim() else { break };
-                let measured = schedule.measured(index);
-                let result = worker.delete(id).await;
-                if shared.tally(result, measured) && measured {
-                    let now = Instant::now();
-                    record(&mut histogram, now - due);
-                    let mut last = finished.lock().unwrap_or_else(|e| e.into_inner());
-                    *last = (*last).max(now);
-                }
-            }
-            histogram
-        });
-    }
-    let latency = collect(tasks).await;
-    shared.verdict()?;
-    let last = *finished.lock().unwrap_or_else(|e| e.into_inner());
-    let window = last.saturating_duration_since(start + schedule.measured_from());
-    Ok(OpenLoopStats {
-        stats: LoadStats::from_shared(&shared, window, latency, ((), ())),
-        not_sent: not_sent.load(Ordering::Relaxed),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plan(warmup: u64, duration: u64) -> Plan {
-        Plan {
-            warmup: Duration::from_secs(warmup),
-            duration: Duration::from_secs(duration),
-        }
-    }
-
-    #[test]
-    fn the_schedule_spreads_requests_evenly_over_workers() {
-        let schedule = Schedule::new(1000.0, 4, plan(1, 2));
-        assert_eq!(schedule.total(), 3000);
-        // Worker 1's timetable: requests 1, 5, 9, ... each 4 ms apart.
-        assert_eq!(schedule.index(1, 0), Some(1));
-        assert_eq!(schedule.index(1, 2), Some(9));
-        assert_eq!(schedule.due(9) - schedule.due(5), Duration::from_millis(4));
-        assert_eq!(schedule.index(3, 749), Some(2999));
-        assert_eq!(schedule.index(0, 750), None);
-    }
-
-    #[test]
-    fn only_requests_after_the_warm_up_are_measured() {
-        let schedule = Schedule::new(500.0, 32, plan(2, 10));
-        assert!(!schedule.measured(999));
-        assert!(schedule.measured(1000));
-        assert_eq!(schedule.measured_from(), Duration::from_secs(2));
-    }
 
     #[test]
     fn every_id_is_handed_out_once_and_running_out_stops_the_run() {
@@ -406,7 +309,9 @@ mod tests {
         assert!(!shared.stopped());
         assert_eq!(shared.claim(), None);
         assert!(shared.stopped());
-        assert!(shared.verdict().is_err());
+        assert_eq!(shared.next_unclaimed(), 7);
+        assert!(shared.verdict(false).is_err());
+        assert!(shared.verdict(true).is_ok());
     }
 
     #[test]
@@ -418,6 +323,6 @@ mod tests {
         assert_eq!(shared.first_error().as_deref(), Some("first"));
         assert_eq!(shared.ok_measured.load(Ordering::Relaxed), 1);
         assert_eq!(shared.errors.load(Ordering::Relaxed), 2);
-        assert!(shared.verdict().is_ok());
+        assert!(shared.verdict(false).is_ok());
     }
 }
