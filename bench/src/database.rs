@@ -157,7 +157,9 @@ impl BatchData {
     /// Empties the batch tables and the delete audit.
     pub(crate) async fn empty(&self) -> anyhow::Result<()> {
         self.client
-            .batch_execute("TRUNCATE results, result_sets, batch_items, batch_runs, batch_deletions, batches")
+            .batch_execute(
+                "TRUNCATE results, result_sets, batch_items, batch_runs, batch_deletions, batches",
+            )
             .await
             .context("cannot empty the batch tables")
     }
