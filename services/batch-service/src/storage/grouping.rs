@@ -131,8 +131,9 @@ fn form_group(
     next: &mut Option<Job>,
 ) -> Vec<Job> {
     let mut group = Vec::new();
-    let mut ids = first.request.ids().len();
+    let mut ids = 0;
     if !first.answer.is_closed() {
+        ids = first.request.ids().len();
         group.push(first);
     }
     // Built only once a second request joins: most groups under light load are one.
