@@ -1,5 +1,5 @@
 //! Compiles `batch/v1/*.proto` with protox, a pure-Rust proto compiler, so that a fresh
-//! machine builds with crates.io alone (prost-build would need a system `protoc`).
+//! machine builds with Rust crates alone (prost-build would need a system `protoc`).
 
 use prost::Message;
 
