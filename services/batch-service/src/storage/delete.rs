@@ -120,24 +120,23 @@ pub async fn delete_group(
     Ok(requests
         .iter()
         .zip(rows)
-        .map(
-            |(request, (_, deleted, running, missing, webhook_failed))| {
-                if !missing.is_empty() && !request.allow_missing {
-                    DeleteOutcome::Missing(missing)
-                } else if !running.is_empty() {
-                    DeleteOutcome::Running(running)
-                } else if !webhook_failed.is_empty() {
-                    DeleteOutcome::WebhookFailed(webhook_failed)
-                } else {
-                    DeleteOutcome::Deleted(deleted)
-                }
-            },
-        )
+        .map(|(request, (_, found, running, missing, webhook_failed))| {
+            if !missing.is_empty() && !request.allow_missing {
+                DeleteOutcome::Missing(missing)
+            } else if !running.is_empty() {
+                DeleteOutcome::Running(running)
+            } else if !webhook_failed.is_empty() {
+                DeleteOutcome::WebhookFailed(webhook_failed)
+            } else {
+                // Every found row was locked, so the delete took exactly these.
+                DeleteOutcome::Deleted(found)
+            }
+        })
         .collect())
 }
 
-/// One request's verdict: its number, deleted ids, running ids, missing ids, ids whose
-/// webhook failed.
+/// One request's verdict: its number, the ids found (and locked) for its tenant, running
+/// ids, missing ids, ids whose webhook failed.
 type VerdictRow = (i64, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
 
 /// The statement's parameters, as arrays: one entry per request (numbered from 1 in
@@ -162,7 +161,7 @@ impl QueryId for GroupStatement<'_> {
 }
 
 impl Query for GroupStatement<'_> {
-    /// Request number, deleted ids, running ids, missing ids, webhook-failed ids.
+    /// Request number, found ids, running ids, missing ids, webhook-failed ids.
     type SqlType = (Int8, Array<Int8>, Array<Int8>, Array<Int8>, Array<Int8>);
 }
 
@@ -171,7 +170,9 @@ impl QueryFragment<Pg> for GroupStatement<'_> {
         // `found` locks the requested rows of each request's tenant in id order (another
         // tenant's batch is simply not found). A concurrent start or claim either
         // finished before (and we see its state) or waits for us (and then finds no
-        // row).
+        // row). `verdict` decides each request in one aggregation over its wanted ids;
+        // `ok` holds the requests that go through, which `deleted` and `audit` both
+        // read. Data-modifying CTEs always run, read or not.
         out.push_sql("WITH req AS (SELECT * FROM unnest(");
         out.push_bind_param::<Array<Int8>, _>(&self.tenant_ids)?;
         out.push_sql(", ");
@@ -193,33 +194,33 @@ impl QueryFragment<Pg> for GroupStatement<'_> {
         out.push_bind_param::<Array<Int8>, _>(&self.ids)?;
         out.push_sql(
             ") AS w(n, id)), \
-             found AS (SELECT b.id, b.state, w.n FROM batches b \
-                JOIN wanted w ON w.id = b.id \
-                JOIN req r ON r.n = w.n AND r.tenant_id = b.tenant_id \
+             found AS MATERIALIZED (SELECT b.id, b.state, w.n FROM wanted w \
+                JOIN req r ON r.n = w.n \
+                JOIN batches b ON b.id = w.id AND b.tenant_id = r.tenant_id \
                 ORDER BY b.id FOR UPDATE OF b), \
-             running AS (SELECT n, array_agg(id ORDER BY id) AS ids FROM found \
-                WHERE state = 'running' GROUP BY n), \
-             missing AS (SELECT w.n, array_agg(w.id ORDER BY w.id) AS ids FROM wanted w \
-                WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.id = w.id) GROUP BY w.n), \
-             webhook_failed AS (SELECT f.n, array_agg(f.id ORDER BY f.id) AS ids FROM found f \
-                JOIN req r ON r.n = f.n WHERE NOT r.force AND EXISTS (SELECT 1 FROM result_sets rs \
-                WHERE rs.batch_id = f.id AND rs.webhook_status = 'failed') GROUP BY f.n), \
              verdict AS (SELECT r.n, r.tenant_id, r.credential_id, r.door, r.trace_id, \
-                COALESCE(ru.ids, '{}') AS running, COALESCE(mi.ids, '{}') AS missing, \
-                COALESCE(wf.ids, '{}') AS webhook_failed, \
-                ru.ids IS NULL AND wf.ids IS NULL AND (r.allow_missing OR mi.ids IS NULL) AS ok \
-                FROM req r LEFT JOIN running ru ON ru.n = r.n LEFT JOIN missing mi ON mi.n = r.n \
-                LEFT JOIN webhook_failed wf ON wf.n = r.n), \
-             deleted AS (DELETE FROM batches b USING found f, verdict v \
-                WHERE b.id = f.id AND v.n = f.n AND v.ok RETURNING b.id, f.n), \
-             deleted_by_request AS (SELECT n, array_agg(id ORDER BY id) AS ids FROM deleted \
-                GROUP BY n), \
+                r.allow_missing, \
+                COALESCE(array_agg(f.id ORDER BY f.id) FILTER (WHERE f.id IS NOT NULL), \
+                    '{}') AS found, \
+                COALESCE(array_agg(w.id ORDER BY w.id) \
+                    FILTER (WHERE w.id IS NOT NULL AND f.id IS NULL), '{}') AS missing, \
+                COALESCE(array_agg(f.id ORDER BY f.id) FILTER (WHERE f.state = 'running'), \
+                    '{}') AS running, \
+                COALESCE(array_agg(f.id ORDER BY f.id) FILTER (WHERE NOT r.force AND EXISTS \
+                    (SELECT 1 FROM result_sets rs \
+                     WHERE rs.batch_id = f.id AND rs.webhook_status = 'failed')), \
+                    '{}') AS webhook_failed \
+                FROM req r LEFT JOIN wanted w ON w.n = r.n LEFT JOIN found f ON f.id = w.id \
+                GROUP BY r.n, r.tenant_id, r.credential_id, r.door, r.trace_id, \
+                    r.allow_missing, r.force), \
+             ok AS (SELECT * FROM verdict WHERE running = '{}' AND webhook_failed = '{}' \
+                AND (allow_missing OR missing = '{}')), \
+             deleted AS (DELETE FROM batches b USING ok \
+                WHERE b.id = ANY (ok.found) AND b.tenant_id = ok.tenant_id), \
              audit AS (INSERT INTO batch_deletions \
                 (tenant_id, credential_id, door, batch_ids, trace_id) \
-                SELECT v.tenant_id, v.credential_id, v.door, COALESCE(d.ids, '{}'), v.trace_id \
-                FROM verdict v LEFT JOIN deleted_by_request d ON d.n = v.n WHERE v.ok) \
-             SELECT v.n, COALESCE(d.ids, '{}'::int8[]), v.running, v.missing, v.webhook_failed \
-             FROM verdict v LEFT JOIN deleted_by_request d ON d.n = v.n ORDER BY v.n",
+                SELECT tenant_id, credential_id, door, found, trace_id FROM ok) \
+             SELECT n, found, running, missing, webhook_failed FROM verdict ORDER BY n",
         );
         Ok(())
     }
