@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider};
+use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::{FilterExt as _, Targets, filter_fn};
 use tracing_subscriber::{EnvFilter, Layer as _, fmt, prelude::*};
@@ -108,6 +109,56 @@ pub fn init(args: &TelemetryArgs, default_service_name: &str) -> TelemetryGuard 
         .build();
     let tracer = provider.tracer(service_name);
 
+    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    EXPORTING.store(exporting, Ordering::Relaxed);
+    let installed = subscriber(args.log_format, log_filter, exporting.then_some(tracer))
+        .try_init()
+        .is_ok();
+    if let Some(error) = exporter_error {
+        tracing::error!(%error, "cannot build the OTLP exporter; traces are not exported");
+    }
+    TelemetryGuard {
+        provider: installed.then_some(provider),
+    }
+}
+
+/// The global subscriber: logs through `log_filter`, and OpenTelemetry spans when a
+/// tracer is given. Without one there is no OpenTelemetry layer at all, not even an
+/// empty `Option` of one: an absent layer counts as interested in every callsite, so
+/// every request would build spans that nobody records (a tenth of each request's CPU).
+fn subscriber(
+    format: LogFormat,
+    log_filter: EnvFilter,
+    tracer: Option<SdkTracer>,
+) -> Box<dyn Subscriber + Send + Sync> {
+    // Spans give log lines their context (`trace_id`). Logs take them when traces are
+    // exported anyway, or at debug level; otherwise an info-level log would make every
+    // request build spans only to format fields that no line prints.
+    let spans_for_logs = tracer.is_some()
+        || log_filter
+            .max_level_hint()
+            .is_some_and(|max| max >= LevelFilter::DEBUG);
+    let log_filter = log_filter.and(filter_fn(move |meta| spans_for_logs || !meta.is_span()));
+    // stderr, so stdout stays for what a command prints (admin secrets); colours only
+    // for a person at a terminal, not in collected container logs.
+    let ansi = std::io::stderr().is_terminal();
+    let log_layer = match format {
+        LogFormat::Text => fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .boxed(),
+        LogFormat::Json => fmt::layer()
+            .with_writer(std::io::stderr)
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+    };
+    let logging = tracing_subscriber::registry().with(log_layer.with_filter(log_filter));
+    let Some(tracer) = tracer else {
+        return Box::new(logging);
+    };
     // The exporter speaks gRPC itself; its own HTTP/2 work must not become spans.
     let otel_filter = Targets::new()
         .with_default(LevelFilter::INFO)
@@ -121,51 +172,46 @@ pub fn init(args: &TelemetryArgs, default_service_name: &str) -> TelemetryGuard 
         .with_target("opentelemetry_otlp", LevelFilter::OFF);
     // Source locations, thread names and busy/idle timings would ride on every span;
     // the semantic-convention attributes are what a trace reader needs.
-    // Without an exporter there is no OpenTelemetry layer at all: building spans that
-    // nobody records was a tenth of each request's CPU.
-    let otel_layer = exporting.then(|| {
-        tracing_opentelemetry::layer()
-            .with_tracer(tracer)
-            .with_location(false)
-            .with_threads(false)
-            .with_tracked_inactivity(false)
-            .with_filter(otel_filter)
-    });
-    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    // Spans give log lines their context (`trace_id`). Logs take them when traces are
-    // exported anyway, or at debug level; otherwise an info-level log would make every
-    // request build spans only to format fields that no line prints.
-    let spans_for_logs = exporting
-        || log_filter
-            .max_level_hint()
-            .is_some_and(|max| max >= LevelFilter::DEBUG);
-    let log_filter = log_filter.and(filter_fn(move |meta| spans_for_logs || !meta.is_span()));
-    // stderr, so stdout stays for what a command prints (admin secrets); colours only
-    // for a person at a terminal, not in collected container logs.
-    let ansi = std::io::stderr().is_terminal();
-    let log_layer = match args.log_format {
-        LogFormat::Text => fmt::layer()
-            .with_writer(std::io::stderr)
-            .with_ansi(ansi)
-            .boxed(),
-        LogFormat::Json => fmt::layer()
-            .with_writer(std::io::stderr)
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .boxed(),
-    };
-    EXPORTING.store(exporting, Ordering::Relaxed);
-    let installed = tracing_subscriber::registry()
-        .with(otel_layer)
-        .with(log_layer.with_filter(log_filter))
-        .try_init()
-        .is_ok();
-    if let Some(error) = exporter_error {
-        tracing::error!(%error, "cannot build the OTLP exporter; traces are not exported");
+    Box::new(
+        logging.with(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_location(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false)
+                .with_filter(otel_filter),
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tracer() -> SdkTracer {
+        SdkTracerProvider::builder().build().tracer("test")
     }
-    TelemetryGuard {
-        provider: installed.then_some(provider),
+
+    #[test]
+    fn request_spans_are_built_only_when_something_reads_them() {
+        let built = |format, filter: &str, tracer| {
+            tracing::subscriber::with_default(
+                subscriber(format, EnvFilter::new(filter), tracer),
+                || !tracing::info_span!("grpc.server").is_disabled(),
+            )
+        };
+        assert!(
+            !built(LogFormat::Text, "info", None),
+            "info logs, no exporter"
+        );
+        assert!(
+            !built(LogFormat::Json, "warn", None),
+            "warn logs, no exporter"
+        );
+        assert!(
+            built(LogFormat::Json, "debug", None),
+            "debug logs show spans"
+        );
+        assert!(built(LogFormat::Text, "info", Some(tracer())), "exported");
     }
 }
