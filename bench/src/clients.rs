@@ -163,12 +163,17 @@ impl HttpConnection {
 
     /// `GET path`, `Ok` on 200.
     pub(crate) async fn get_ok(&mut self, path: &str) -> anyhow::Result<()> {
+        self.get(path).await.map(drop)
+    }
+
+    /// `GET path`: the body of a 200 answer.
+    pub(crate) async fn get(&mut self, path: &str) -> anyhow::Result<Bytes> {
         let request = Request::get(path)
             .header(header::HOST, self.addr.to_string())
             .body(Full::default())?;
-        let (status, _) = self.send(request).await?;
+        let (status, body) = self.send(request).await?;
         ensure!(status == StatusCode::OK, "GET {path} answered {status}");
-        Ok(())
+        Ok(body)
     }
 }
 

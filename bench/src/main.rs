@@ -10,6 +10,7 @@ mod cli;
 mod clients;
 mod cpu;
 mod database;
+mod groups;
 mod load;
 mod machine;
 mod pool;

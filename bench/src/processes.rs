@@ -201,10 +201,11 @@ pub(crate) struct Needs {
     pub(crate) soap: bool,
 }
 
-/// A started process and the address it serves.
+/// A started process, the address it serves and its metrics endpoint.
 pub(crate) struct Running {
     pub(crate) process: Process,
     pub(crate) addr: SocketAddr,
+    pub(crate) metrics: SocketAddr,
 }
 
 /// The started processes.
@@ -243,14 +244,19 @@ async fn start_door(
     log_dir: &Path,
 ) -> anyhow::Result<Running> {
     let addr = free_addr()?;
+    let metrics = free_addr()?;
     let env = [
         (listen_var, addr.to_string()),
         ("BATCH_SERVICE_URL", upstream.to_owned()),
-        ("METRICS_LISTEN_ADDR", free_addr()?.to_string()),
+        ("METRICS_LISTEN_ADDR", metrics.to_string()),
     ];
     let mut process = Process::spawn(name, program, &env, log_dir)?;
     process.wait_ready(|| probe_http(addr)).await?;
-    Ok(Running { process, addr })
+    Ok(Running {
+        process,
+        addr,
+        metrics,
+    })
 }
 
 /// Starts a batch-service over `database_url` on a free port, without waiting for it.
@@ -259,15 +265,20 @@ pub(crate) fn spawn_service(
     program: &Path,
     database_url: &str,
     log_dir: &Path,
-) -> anyhow::Result<(Process, SocketAddr)> {
-    let grpc_addr = free_addr()?;
+) -> anyhow::Result<Running> {
+    let addr = free_addr()?;
+    let metrics = free_addr()?;
     let env = [
         ("DATABASE_URL", database_url.to_owned()),
-        ("GRPC_LISTEN_ADDR", grpc_addr.to_string()),
-        ("METRICS_LISTEN_ADDR", free_addr()?.to_string()),
+        ("GRPC_LISTEN_ADDR", addr.to_string()),
+        ("METRICS_LISTEN_ADDR", metrics.to_string()),
     ];
     let process = Process::spawn(name, program, &env, log_dir)?;
-    Ok((process, grpc_addr))
+    Ok(Running {
+        process,
+        addr,
+        metrics,
+    })
 }
 
 impl Stack {
@@ -285,13 +296,10 @@ impl Stack {
         if !(needs.service || needs.rest || needs.soap) {
             return Ok(stack);
         }
-        let (mut service, grpc_addr) =
-            spawn_service("batch-service", &bins.service, database_url, log_dir)?;
-        service.wait_ready(|| probe_grpc(grpc_addr)).await?;
-        stack.service = Some(Running {
-            process: service,
-            addr: grpc_addr,
-        });
+        let mut service = spawn_service("batch-service", &bins.service, database_url, log_dir)?;
+        let grpc_addr = service.addr;
+        service.process.wait_ready(|| probe_grpc(grpc_addr)).await?;
+        stack.service = Some(service);
         let upstream = format!("http://{grpc_addr}");
         if needs.rest {
             let rest = start_door(

@@ -58,6 +58,8 @@ pub(crate) struct RunRow {
     pub(crate) ran_out: bool,
     pub(crate) latency: Percentiles,
     pub(crate) cpu: Option<CpuPerRequest>,
+    /// `DeleteBatches` calls per grouped statement in the service during the run.
+    pub(crate) requests_per_group: Option<f64>,
     /// Memory of the started processes after the run.
     pub(crate) memory: StackMemory,
     /// Set when the rows that went differ from the deletes answered as done.
@@ -78,6 +80,7 @@ impl RunRow {
             ran_out: stats.ran_out,
             latency: Percentiles::of(&stats.latency),
             cpu: None,
+            requests_per_group: None,
             memory: StackMemory::default(),
             mismatch: None,
         }
@@ -287,6 +290,7 @@ mod tests {
             window: Duration::from_secs(10),
             ran_out: false,
             latency: Percentiles::default(),
+            requests_per_group: None,
             cpu: Some(CpuPerRequest {
                 service: Some(service_cpu),
                 postgres: 50.0,

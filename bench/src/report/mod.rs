@@ -187,6 +187,12 @@ fn notes(out: &mut String, results: &Results) -> std::fmt::Result {
          deletes with allow-missing, so its success alone proves nothing); a difference is \
          listed above. batch-service runs with its default settings (DB_POOL_SIZE etc. are \
          passed through from the environment)."
+    )?;
+    writeln!(
+        out,
+        "- Calls per statement (every load run): the `DeleteBatches` calls the service \
+         decided per grouped statement during the run, from its \
+         `batch_delete_group_requests` histogram read at the window's edges."
     )
 }
 
@@ -227,6 +233,7 @@ mod tests {
             window: Duration::from_secs(10),
             ran_out: false,
             latency: Percentiles::default(),
+            requests_per_group: Some(12.5),
             cpu: Some(CpuPerRequest {
                 service: Some(38.0),
                 rest_translator: Some(36.0),
@@ -309,5 +316,7 @@ mod tests {
         assert!(line("First delete served").ends_with("n/a |"));
         assert!(report.contains("**soap failed**: soap-translator exited"));
         assert!(report.contains("| 1 | 10,000/s | 10,500/s (1.05×) | 8,000/s (0.80×) |"));
+        // Every load run shows how many calls each grouped statement decided.
+        assert!(line("| round 1 | gRPC | 32 |").contains("| 12.5 |"));
     }
 }

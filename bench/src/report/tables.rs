@@ -266,13 +266,13 @@ pub(crate) fn all_runs(out: &mut String, results: &Results) -> fmt::Result {
     writeln!(out, "## Every load run\n")?;
     writeln!(
         out,
-        "| run | route | clients | table | deletes | errors | rate | p50 | p99 | {CPU_HEADER} |"
+        "| run | route | clients | table | deletes | errors | rate | p50 | p99 | calls per statement | {CPU_HEADER} |"
     )?;
-    writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|{CPU_ALIGN}")?;
+    writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|{CPU_ALIGN}")?;
     for (what, run) in runs {
         writeln!(
             out,
-            "| {what} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {what} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             run.route.name(),
             run.clients,
             thousands(run.table_batches.max(0) as u64),
@@ -281,6 +281,8 @@ pub(crate) fn all_runs(out: &mut String, results: &Results) -> fmt::Result {
             rate(run.rate),
             millis(run.latency.p50),
             millis(run.latency.p99),
+            run.requests_per_group
+                .map_or_else(|| "—".to_owned(), |calls| format!("{calls:.1}")),
             cpu_cells(run.cpu.as_ref())
         )?;
     }

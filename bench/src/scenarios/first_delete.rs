@@ -13,7 +13,7 @@ use tonic::transport::Channel;
 use super::Context;
 use crate::clients::GrpcWorker;
 use crate::load::Worker as _;
-use crate::processes::spawn_service;
+use crate::processes::{Running, spawn_service};
 use crate::results::FirstDelete;
 
 /// Starts measured.
@@ -29,7 +29,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// One start: (time to the first OK, attempts).
 async fn first_ok(context: &Context<'_>, id: i64) -> anyhow::Result<(Duration, u32)> {
-    let (mut process, addr) = spawn_service(
+    let Running {
+        mut process, addr, ..
+    } = spawn_service(
         "batch-service-first-delete",
         &context.binaries.service,
         context.database_url,

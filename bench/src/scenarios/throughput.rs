@@ -7,6 +7,7 @@
 use super::Context;
 use crate::clients::{Route, connect_workers};
 use crate::cpu::{self, CpuPerRequest, CpuSample};
+use crate::groups::GroupTotals;
 use crate::load::{self, LoadStats, Plan, RanOut};
 use crate::results::RunRow;
 
@@ -74,19 +75,24 @@ async fn run_with(
     let workers = connect_workers(route, clients, context.endpoints()).await?;
     let parties = context.stack.parties();
     let postmaster = context.data.postmaster_pid().await.ok();
-    let stats: LoadStats<CpuSample> = load::closed_loop(workers, ids, plan, async || {
-        cpu::sample(parties, postmaster)
-    })
-    .await?;
+    let service_metrics = context.stack.service.as_ref().map(|s| s.metrics);
+    let stats: LoadStats<(CpuSample, Option<GroupTotals>)> =
+        load::closed_loop(workers, ids, plan, async || {
+            let cpu = cpu::sample(parties, postmaster);
+            let groups = match service_metrics {
+                Some(metrics) => GroupTotals::read(metrics).await,
+                None => None,
+            };
+            (cpu, groups)
+        })
+        .await?;
     context.pool.give_back(ids, stats.next_unclaimed);
 
     let mut row = RunRow::new(route, clients, &stats);
     row.table_batches = table_batches;
-    row.cpu = Some(CpuPerRequest::between(
-        &stats.samples.0,
-        &stats.samples.1,
-        stats.ok,
-    ));
+    let ((cpu_before, groups_before), (cpu_after, groups_after)) = &stats.samples;
+    row.cpu = Some(CpuPerRequest::between(cpu_before, cpu_after, stats.ok));
+    row.requests_per_group = GroupTotals::requests_per_group(*groups_before, *groups_after);
     row.mismatch = context.check_deleted(ids, stats.ok_total).await?;
     row.memory = context.stack.memory()?;
     Ok(row)
