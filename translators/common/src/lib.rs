@@ -1,6 +1,7 @@
 //! What both translator sidecars (REST and SOAP) share: the persistent gRPC channel to
 //! `batch-service`, the caller's credential, the upstream error each gRPC code becomes,
-//! `/healthz` and `/readyz`, the HTTP/1.1 `Host` rule, and Kubernetes-style shutdown.
+//! `/healthz` and `/readyz`, the HTTP/1.1 `Host` rule, and the server around a door
+//! (whose shutdown signal and metrics endpoint come from the `lifecycle` crate).
 //!
 //! Translators hold no data: they decode their protocol, call [`Upstream`], and encode
 //! the answer (or the [`UpstreamError`]) in their own vocabulary.
@@ -10,7 +11,6 @@ mod error;
 mod health;
 mod host;
 mod serve;
-mod shutdown;
 mod transport;
 mod upstream;
 
@@ -19,6 +19,5 @@ pub use error::{Missing, ResourceKind, UpstreamError, Violation};
 pub use health::health_routes;
 pub use host::{HostError, RejectHost, check_host, require_one_host};
 pub use serve::{Listeners, serve_translator};
-pub use shutdown::shutdown_signal;
 pub use transport::{TransportFailures, TransportFailuresLayer};
 pub use upstream::{Door, TracedChannel, Upstream, UpstreamArgs};
