@@ -1,6 +1,7 @@
 //! SOAP envelopes as this door sees them: the namespaces, the two SOAP versions, and the
 //! typed request the streaming [`reader`] produces from the raw bytes.
 
+pub(crate) mod body;
 pub(crate) mod cursor;
 pub(crate) mod encoding;
 pub mod reader;
