@@ -33,7 +33,7 @@ struct Caller(CallerUpstream);
 
 /// Runs one decoded call and says what to answer. Never fails: every problem becomes
 /// an in-band `ExceptionInfo`.
-pub async fn execute(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> Reply {
+pub(crate) async fn execute(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> Reply {
     let outcome = match Caller::new(upstream, mode, request) {
         Ok(caller) => caller.run(&request.operation).await,
         Err(failure) => Err(failure),
