@@ -1,6 +1,11 @@
 //! The `batch-service` binary: serve gRPC, migrate, seed a development database, or
 //! provision tenants and credentials.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a binary sees every dependency of its package; the library is where unused ones are caught"
+)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;

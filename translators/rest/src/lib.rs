@@ -5,6 +5,18 @@
 //! [`app`] builds the router (used by `main` and by the tests); [`Config`] is the
 //! command line.
 
+#![cfg_attr(
+    test,
+    expect(
+        unused_crate_dependencies,
+        reason = "the unit tests see the dev-dependencies of the integration tests"
+    )
+)]
+
+// Used by the binary (src/main.rs) only, but a package's dependencies are its library's
+// too, and the library is where unused_crate_dependencies looks.
+use anyhow as _;
+
 mod coerce;
 mod config;
 mod download;

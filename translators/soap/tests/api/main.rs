@@ -5,6 +5,11 @@
 //! translator → gRPC → batch-service → PostgreSQL, through `test-support`, which needs
 //! `TEST_DATABASE_URL`; `toolkit` also needs Python (see `toolkit/setup.sh`).
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a test target sees every dependency and dev-dependency of its package; the library is where unused ones are caught"
+)]
+
 mod corpus;
 mod e2e;
 mod helpers;
