@@ -5,9 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use soap_translator::envelope::{Charset, Limits, SoapVersion, read_request};
-use soap_translator::fault::Fault;
-use soap_translator::operation::OperationName;
+use soap_translator::fuzzing::{Charset, Fault, Limits, OperationName, SoapVersion, read_request};
 
 const CHARSETS: [Charset; 5] = [
     Charset::Unspecified,

@@ -6,9 +6,7 @@
 
 use http::{HeaderMap, HeaderValue, header};
 use libfuzzer_sys::fuzz_target;
-use soap_translator::envelope::{Limits, read_request};
-use soap_translator::fault::Fault;
-use soap_translator::framing::Framing;
+use soap_translator::fuzzing::{Fault, Framing, Limits, read_request};
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.splitn(3, |byte| *byte == b'\n');

@@ -6,6 +6,14 @@
 //! The binaries must be built first (`make test` and `cargo nextest run --workspace`
 //! build them with the tests).
 
+#![cfg_attr(
+    test,
+    expect(
+        unused_crate_dependencies,
+        reason = "the unit tests see the dev-dependencies of the integration tests"
+    )
+)]
+
 pub mod clients;
 pub mod collector;
 pub mod load;

@@ -1,6 +1,11 @@
 //! The `batch-service` admin subcommands, run as a person would: provision a tenant
 //! and its secrets, use them, revoke them.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a test target sees every dependency and dev-dependency of its package; the library is where unused ones are caught"
+)]
+
 use std::process::Command;
 
 use batch_proto::v1::batch_service_client::BatchServiceClient;

@@ -8,6 +8,11 @@
 //! or half-applied; within a second of healing no request fails. Each test prints what
 //! it saw (`FAULT ...` lines: errors by code, outage, recovery) for the record.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a test target sees every dependency and dev-dependency of its package; the library is where unused ones are caught"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -3,6 +3,11 @@
 //! the service's database span, with each parent link right; and each binary's
 //! `/metrics` parses and counts the calls.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a test target sees every dependency and dev-dependency of its package; the library is where unused ones are caught"
+)]
+
 use std::time::Duration;
 
 use system_tests::collector::{self, ReceivedSpan};

@@ -9,6 +9,18 @@
 //! - [`webhooks`]: the background delivery of completion webhooks, and the purge of
 //!   expired result sets.
 
+#![cfg_attr(
+    test,
+    expect(
+        unused_crate_dependencies,
+        reason = "the unit tests see the dev-dependencies of the integration tests"
+    )
+)]
+
+// Used by the binary (src/main.rs) only, but a package's dependencies are its library's
+// too, and the library is where unused_crate_dependencies looks.
+use lifecycle as _;
+
 pub mod config;
 pub mod domain;
 pub mod grpc;

@@ -1,6 +1,11 @@
 //! The `batch-service` binary: serve gRPC, migrate, seed a development database, or
 //! provision tenants and credentials.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a binary sees every dependency of its package; the library is where unused ones are caught"
+)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +18,7 @@ use batch_service::storage::admin::{self, CredentialKind};
 use batch_service::storage::{AsyncPgConnection, TenantId, build_pool, migrations, seed};
 use clap::Parser as _;
 use diesel_async::AsyncConnection as _;
+use lifecycle::{MetricsEndpoint, shutdown_signal};
 use telemetry::{LogFormat, TelemetryArgs};
 
 #[tokio::main]
@@ -70,10 +76,7 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.pool_settings();
     let pool = build_pool(&database_url, settings);
     batch_service::metrics::watch_pool(pool.clone(), settings.max_size);
-    let (metrics_stop, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
-    let metrics = tokio::spawn(telemetry::metrics::serve(args.metrics_listen_addr, async {
-        let _ = metrics_stopped.await;
-    }));
+    let metrics = MetricsEndpoint::start(args.metrics_listen_addr);
     let auth = Arc::new(Authenticator::new(
         pool.clone(),
         Duration::from_millis(args.auth_cache_ttl_ms),
@@ -104,29 +107,10 @@ async fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     // Deliveries in flight finish (each bounded by the webhook timeout).
     let _ = background_stop.send(true);
     let _ = tokio::join!(deliveries, purge);
-    let _ = metrics_stop.send(());
-    if let Ok(Err(error)) = metrics.await {
-        tracing::warn!(%error, "the metrics endpoint failed");
-    }
+    metrics.stop().await;
     served?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!("cannot listen for shutdown signals");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received, shutting down"),
-        _ = int.recv() => tracing::info!("SIGINT received, shutting down"),
-    }
 }
 
 async fn connect(url: &str) -> anyhow::Result<AsyncPgConnection> {

@@ -8,7 +8,9 @@ use axum::Router;
 use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
-use crate::{Upstream, shutdown_signal};
+use lifecycle::{MetricsEndpoint, shutdown_signal};
+
+use crate::Upstream;
 
 /// Where a translator listens.
 #[derive(Debug, Clone, Copy)]
@@ -29,10 +31,7 @@ pub async fn serve_translator(
     let listener = TcpListener::bind(listeners.http)
         .await
         .with_context(|| format!("cannot listen on {}", listeners.http))?;
-    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
-    let metrics = tokio::spawn(telemetry::metrics::serve(listeners.metrics, async {
-        let _ = metrics_stopped.await;
-    }));
+    let metrics = MetricsEndpoint::start(listeners.metrics);
     // The bound address, not the configured one: port 0 picks a free port.
     let address = listener
         .local_addr()
@@ -50,10 +49,7 @@ pub async fn serve_translator(
         })
         .await
         .context("the HTTP server failed");
-    let _ = stop_metrics.send(());
-    if let Ok(Err(error)) = metrics.await {
-        tracing::warn!(%error, "the metrics endpoint failed");
-    }
+    metrics.stop().await;
     served?;
     tracing::info!("{name} stopped");
     Ok(())

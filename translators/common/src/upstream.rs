@@ -4,15 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use batch_proto::metadata;
-use batch_proto::v1::batch_service_client::BatchServiceClient;
-use tonic::metadata::MetadataValue;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 use tower::Layer as _;
 
 use crate::CallerSecret;
+use crate::caller::CallerUpstream;
 use crate::transport::{TransportFailures, TransportFailuresLayer};
 
 /// Default address of the service: the sidecar's neighbour in the same pod.
@@ -45,7 +43,7 @@ pub enum Door {
 }
 
 impl Door {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Door::Rest => "rest",
             Door::Soap => "soap",
@@ -88,33 +86,21 @@ impl Upstream {
         })
     }
 
-    /// A client on the shared channel.
-    pub fn client(&self) -> BatchServiceClient<TracedChannel> {
-        BatchServiceClient::new(
-            telemetry::grpc::GrpcLayer::CLIENT
-                .layer(TransportFailuresLayer.layer(self.channel.clone())),
-        )
+    /// The shared channel with a client span per call and transport failures turned
+    /// into UNAVAILABLE.
+    pub(crate) fn traced_channel(&self) -> TracedChannel {
+        telemetry::grpc::GrpcLayer::CLIENT.layer(TransportFailuresLayer.layer(self.channel.clone()))
+    }
+
+    /// The service on behalf of `caller`: every call made through it carries the
+    /// caller's credential, the door and the deadline.
+    pub fn for_caller(&self, caller: &CallerSecret) -> CallerUpstream {
+        CallerUpstream::new(self.clone(), caller, self.door, self.timeout)
     }
 
     /// From now on the translator reports not ready.
     pub fn begin_draining(&self) {
         self.draining.store(true, Ordering::Relaxed);
-    }
-
-    /// Wraps `message` with the caller's credential, the door and the deadline.
-    pub fn request<T>(&self, message: T, caller: &CallerSecret) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        request.set_timeout(self.timeout);
-        let metadata = request.metadata_mut();
-        // CallerSecret only holds visible ASCII, which is always a valid metadata value.
-        if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", caller.expose())) {
-            metadata.insert(metadata::AUTHORIZATION, value);
-        }
-        metadata.insert(
-            metadata::DOOR,
-            MetadataValue::from_static(self.door.as_str()),
-        );
-        request
     }
 
     /// Whether the translator takes traffic: not draining, and the service answers its

@@ -7,15 +7,15 @@ use axum::http::{StatusCode, header, request::Parts};
 use batch_proto::tonic;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use translator_common::{CallerSecret, CredentialError, Upstream};
+use translator_common::{CallerClient, CallerSecret, CallerUpstream, CredentialError};
 use utoipa::IntoParams;
 
 use crate::coerce::{Fields, form_fields, form_is_utf8};
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The `api_key` every SerpWow call carries in its query string. Documents the
-/// parameter; [`Caller`] reads it.
+/// parameter; [`api_key`] reads it.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ApiKeyParam {
@@ -27,43 +27,45 @@ pub(crate) struct ApiKeyParam {
     api_key: String,
 }
 
-/// Who is calling: the `api_key` to forward as the bearer credential. (The trace
-/// context travels by itself: the client span of the upstream channel continues the
-/// request's server span, which continued the caller's `traceparent`.)
+/// Who is calling, bound to the service: every call made through [`Caller::client`]
+/// carries the caller's `api_key` as the bearer credential, the door and the deadline.
+/// (The trace context travels by itself: the client span of the upstream channel
+/// continues the request's server span, which continued the caller's `traceparent`.)
 #[derive(Debug)]
-pub(crate) struct Caller {
-    secret: CallerSecret,
-}
+pub(crate) struct Caller(CallerUpstream);
 
 impl Caller {
-    /// A request to the service on behalf of this caller, with its deadline.
-    pub(crate) fn request<T>(&self, upstream: &Upstream, message: T) -> tonic::Request<T> {
-        upstream.request(message, &self.secret)
+    /// A client on the shared channel that calls on behalf of this caller.
+    pub(crate) fn client(&self) -> CallerClient {
+        self.0.client()
+    }
+
+    /// Checks the caller's credential without touching any batch.
+    pub(crate) async fn check_credential(&self) -> Result<(), tonic::Status> {
+        self.0.check_credential().await
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Self::from_query(parts.uri.query().unwrap_or_default())
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = api_key(parts.uri.query().unwrap_or_default())?;
+        Ok(Self(state.upstream.for_caller(&secret)))
     }
 }
 
-impl Caller {
-    /// The caller a query string names with `api_key`, taken exactly as sent.
-    pub(crate) fn from_query(query: &str) -> Result<Self, ApiError> {
-        // The last `api_key` wins, as with every other repeated parameter.
-        let raw = form_urlencoded::parse(query.as_bytes())
-            .filter(|(key, _)| key == "api_key")
-            .last()
-            .map(|(_, value)| value);
-        let secret = match CallerSecret::parse(raw.as_deref().unwrap_or_default()) {
-            Ok(secret) => secret,
-            Err(CredentialError::Missing) => return Err(ApiError::MissingApiKey),
-            Err(CredentialError::Malformed) => return Err(ApiError::InvalidApiKey),
-        };
-        Ok(Self { secret })
+/// The secret a query string names with `api_key`, taken exactly as sent.
+pub(crate) fn api_key(query: &str) -> Result<CallerSecret, ApiError> {
+    // The last `api_key` wins, as with every other repeated parameter.
+    let raw = form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key == "api_key")
+        .last()
+        .map(|(_, value)| value);
+    match CallerSecret::parse(raw.as_deref().unwrap_or_default()) {
+        Ok(secret) => Ok(secret),
+        Err(CredentialError::Missing) => Err(ApiError::MissingApiKey),
+        Err(CredentialError::Malformed) => Err(ApiError::InvalidApiKey),
     }
 }
 

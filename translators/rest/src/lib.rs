@@ -5,6 +5,18 @@
 //! [`app`] builds the router (used by `main` and by the tests); [`Config`] is the
 //! command line.
 
+#![cfg_attr(
+    test,
+    expect(
+        unused_crate_dependencies,
+        reason = "the unit tests see the dev-dependencies of the integration tests"
+    )
+)]
+
+// Used by the binary (src/main.rs) only, but a package's dependencies are its library's
+// too, and the library is where unused_crate_dependencies looks.
+use anyhow as _;
+
 mod coerce;
 mod config;
 mod download;
@@ -16,6 +28,7 @@ mod listing;
 mod openapi;
 mod routes;
 mod settings;
+mod state;
 mod values;
 mod vocab;
 
@@ -37,7 +50,7 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
     let (api, document) = routes::api().split_for_parts();
     // Serialising a document built from static attributes cannot fail.
     let openapi = serde_json::to_vec(&document).unwrap_or_default();
-    let state = routes::AppState {
+    let state = state::AppState {
         upstream: upstream.clone(),
         body_limit: config.body_limit_bytes,
         openapi: Bytes::from(openapi),
@@ -68,7 +81,7 @@ pub mod fuzzing {
     use serde_json::Value;
 
     use crate::coerce::{form_fields, to_int_list, to_text_list};
-    use crate::extract::{Caller, parse_body};
+    use crate::extract::{api_key, parse_body};
     use crate::listing::ListParams;
     use crate::settings::{BatchSettings, BatchUpdate};
 
@@ -76,7 +89,7 @@ pub mod fuzzing {
     /// the content type would say) through every reader a handler uses on them. Only
     /// a panic is of interest; every refusal is a normal answer.
     pub fn read_request(query: &str, body: &[u8], is_json: Option<bool>) {
-        let _ = Caller::from_query(query);
+        let _ = api_key(query);
         let fields = form_fields(query.as_bytes());
         if let Ok(params) = ListParams::from_query(&fields) {
             let _ = params.into_query();

@@ -1,6 +1,11 @@
 //! `rest-translator`: serves [`rest_translator::app`] until SIGTERM or SIGINT, then
 //! stops accepting connections and finishes the requests in flight.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a binary sees every dependency of its package; the library is where unused ones are caught"
+)]
+
 use anyhow::Context;
 use clap::Parser;
 use rest_translator::{Config, app};

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use utoipa::{IntoResponses, OpenApi};
 
 use crate::json::Message;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Tag of the batch endpoints.
 pub(crate) const BATCHES: &str = "batches";

@@ -7,13 +7,13 @@ use clap::{Parser, ValueEnum};
 use translator_common::UpstreamArgs;
 
 /// Default HTTP address of the SOAP door.
-pub const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:8081";
+pub(crate) const DEFAULT_LISTEN_ADDR: &str = "0.0.0.0:8081";
 /// Default address of the metrics endpoint (the service uses 9090, REST 9091).
-pub const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9092";
+pub(crate) const DEFAULT_METRICS_LISTEN_ADDR: &str = "0.0.0.0:9092";
 /// Default largest accepted request body: 1 MiB holds tens of thousands of ids.
-pub const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
+pub(crate) const DEFAULT_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 /// Default time one SOAP request may take, body upload included, in milliseconds.
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 30_000;
 
 /// Whether the door behaves like SuperOffice Online or an on-site installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

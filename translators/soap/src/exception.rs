@@ -17,7 +17,7 @@ const SOURCE_DOOR: &str = "soap-translator";
 
 /// Everything that makes an operation fail in band.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// The service refused or could not be reached.
     Upstream(UpstreamError),
     /// `Credentials/Ticket` is missing or cannot be forwarded.
@@ -45,7 +45,7 @@ impl From<UpstreamError> for Failure {
 /// The fields of an `SoExceptionInfo` this door fills, in WSDL order of writing:
 /// `Message`, `FriendlyText`, `ExceptionType`, `Source`, `Parameters`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExceptionInfo {
+pub(crate) struct ExceptionInfo {
     /// What went wrong, for a developer; the service's own words where it has them.
     pub message: String,
     /// What went wrong, for a person using the client.

@@ -1,6 +1,11 @@
 //! `soap-translator`: serves the SOAP door until SIGTERM or SIGINT, then finishes the
 //! requests in flight and exits 0.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a binary sees every dependency of its package; the library is where unused ones are caught"
+)]
+
 use anyhow::Context;
 use clap::Parser;
 use soap_translator::{Config, app};

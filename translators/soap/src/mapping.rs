@@ -15,14 +15,14 @@ use crate::model::{BatchTaskInfo, BatchTaskInfoInput, BatchTaskState};
 /// its `xs:int` element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("batch {id} cannot be shown over SOAP: its {field} does not fit xs:int")]
-pub struct Unrepresentable {
+pub(crate) struct Unrepresentable {
     pub id: i64,
     pub field: &'static str,
 }
 
 /// The wire state of a service state. `UNSPECIFIED` (and any number this build does
 /// not know) is `Unknown`.
-pub fn state_to_wire(state: i32) -> BatchTaskState {
+pub(crate) fn state_to_wire(state: i32) -> BatchTaskState {
     match BatchState::try_from(state) {
         Ok(BatchState::New) => BatchTaskState::New,
         Ok(BatchState::Queued) => BatchTaskState::Aquired,
@@ -35,7 +35,7 @@ pub fn state_to_wire(state: i32) -> BatchTaskState {
 
 /// The service state a wire state stands for; `None` for `Unknown` and `All`, which
 /// are not states a batch can be in.
-pub fn state_from_wire(state: BatchTaskState) -> Option<BatchState> {
+pub(crate) fn state_from_wire(state: BatchTaskState) -> Option<BatchState> {
     match state {
         BatchTaskState::New => Some(BatchState::New),
         BatchTaskState::Aquired => Some(BatchState::Queued),
@@ -100,7 +100,7 @@ impl TryFrom<&Batch> for BatchTaskInfo {
 
 /// The batch to create for `StartBatchJob` without an id. Id, state, times and counters
 /// are the service's to set, so they are not copied.
-pub fn batch_to_create(info: &BatchTaskInfoInput) -> Batch {
+pub(crate) fn batch_to_create(info: &BatchTaskInfoInput) -> Batch {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     Batch {
         name: text(&info.name),
@@ -132,7 +132,7 @@ pub fn batch_to_create(info: &BatchTaskInfoInput) -> Batch {
 
 /// Why an `UpdateBatchTask` cannot be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum UpdateError {
+pub(crate) enum UpdateError {
     #[error("State All is a query filter, not a state a batch task can be set to")]
     StateAll,
 }
@@ -141,7 +141,7 @@ pub enum UpdateError {
 /// Request may change (as Services86 documents), and only those the client sent. `State`
 /// `Unknown` counts as not sent: it is the default every generated proxy fills in.
 /// Returns the batch carrying the new values and the field mask naming them.
-pub fn batch_update(
+pub(crate) fn batch_update(
     id: i64,
     info: &BatchTaskInfoInput,
 ) -> Result<(Batch, Vec<String>), UpdateError> {

@@ -53,7 +53,7 @@ impl BatchTaskState {
 /// the Carrier's `TableRight` and `FieldProperties`, which the service does not model
 /// and which are optional.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BatchTaskInfo {
+pub(crate) struct BatchTaskInfo {
     pub id: i32,
     pub name: String,
     pub associate_id: i32,

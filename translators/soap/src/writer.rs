@@ -15,7 +15,7 @@ use crate::xml::XmlWriter;
 
 /// What an operation returns when it succeeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OperationResult {
+pub(crate) enum OperationResult {
     /// The void operations (the two deletes): an empty `<Op>Response`.
     Empty,
     /// `GetBatchTaskInfo`, `UpdateBatchTask`.
@@ -30,7 +30,7 @@ pub enum OperationResult {
 
 /// The outcome of one call, ready to be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub result: Result<OperationResult, ExceptionInfo>,
     /// `ExtraInfo` pairs; the header is left out when there are none.
     pub extra_info: Vec<(String, String)>,
@@ -38,7 +38,7 @@ pub struct Reply {
 
 impl Reply {
     /// A successful reply without extra information.
-    pub fn ok(result: OperationResult) -> Self {
+    pub(crate) fn ok(result: OperationResult) -> Self {
         Self {
             result: Ok(result),
             extra_info: Vec::new(),
@@ -46,7 +46,7 @@ impl Reply {
     }
 
     /// A failed reply.
-    pub fn failed(exception: ExceptionInfo) -> Self {
+    pub(crate) fn failed(exception: ExceptionInfo) -> Self {
         Self {
             result: Err(exception),
             extra_info: Vec::new(),
@@ -62,12 +62,12 @@ fn env(local: &str) -> String {
 
 /// Formats an `xs:dateTime` in UTC with a `Z`, with fractional seconds only when there
 /// are any (`2021-11-30T13:22:47Z`, as the published examples show).
-pub fn date_time(value: &DateTime<Utc>) -> String {
+pub(crate) fn date_time(value: &DateTime<Utc>) -> String {
     value.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// The response envelope of `op` for `reply`, in `version`.
-pub fn write_response(
+pub(crate) fn write_response(
     version: SoapVersion,
     op: OperationName,
     reply: &Reply,

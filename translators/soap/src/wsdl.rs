@@ -9,7 +9,7 @@ const TEMPLATE: &str = include_str!("../wsdl/Batch.wsdl");
 const ADDRESS_PLACEHOLDER: &str = "{{ADDRESS}}";
 
 /// The WSDL whose `soap:address` is `address` (XML-escaped here).
-pub fn wsdl(address: &str) -> String {
+pub(crate) fn wsdl(address: &str) -> String {
     TEMPLATE.replacen(
         ADDRESS_PLACEHOLDER,
         &quick_xml::escape::escape(crate::xml::xml_safe(address).as_ref()),
@@ -20,7 +20,7 @@ pub fn wsdl(address: &str) -> String {
 /// The URL clients should post to: the scheme a proxy reports in `X-Forwarded-Proto`
 /// (else `http`), the `Host` the client used (else the request URI's authority, else
 /// `localhost`), and the path the WSDL was asked for, customer segment included.
-pub fn service_address(headers: &HeaderMap, uri: &Uri) -> String {
+pub(crate) fn service_address(headers: &HeaderMap, uri: &Uri) -> String {
     let scheme = headers
         .get("x-forwarded-proto")
         .and_then(|value| value.to_str().ok())

@@ -1,6 +1,11 @@
 //! Black-box tests of `batch.v1.BatchService`: a real PostgreSQL database per test and
 //! the service on a real socket, called through the generated gRPC client.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a test target sees every dependency and dev-dependency of its package; the library is where unused ones are caught"
+)]
+
 mod batches;
 mod concurrency;
 mod delete;

@@ -1,13 +1,12 @@
 //! Create, get, list, update (and add searches), delete.
 
 use axum::Json;
-use axum::extract::State;
 use batch_proto::v1::{
     AddBatchItemsRequest, CreateBatchRequest, DeleteBatchesRequest, GetBatchRequest,
     UpdateBatchRequest,
 };
 
-use super::{AppState, batch_id};
+use super::batch_id;
 use crate::coerce::to_bool;
 use crate::error::{Action, ApiError};
 use crate::extract::{ApiKeyParam, Body, Caller, Query, Segments};
@@ -29,7 +28,6 @@ use crate::settings::{BatchSettings, BatchUpdate};
     responses((status = 200, description = "The new batch", body = BatchResponse), Failures)
 )]
 pub(crate) async fn create_batch(
-    State(state): State<AppState>,
     caller: Caller,
     Body(body): Body,
 ) -> Result<Json<BatchResponse>, ApiError> {
@@ -51,9 +49,9 @@ pub(crate) async fn create_batch(
         batch: Some(batch),
         start: false,
     };
-    let created = state
+    let created = caller
         .client()
-        .create_batch(caller.request(&state.upstream, request))
+        .create_batch(request)
         .await
         .map_err(|status| ApiError::upstream(status, Action::CreateBatch))?;
     Ok(Json(BatchResponse::new(created.into_inner())))
@@ -68,14 +66,13 @@ pub(crate) async fn create_batch(
     responses((status = 200, description = "The batch", body = BatchResponse), Failures)
 )]
 pub(crate) async fn get_batch(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
 ) -> Result<Json<BatchResponse>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
-    let batch = state
+    let id = batch_id(&caller, &raw).await?;
+    let batch = caller
         .client()
-        .get_batch(caller.request(&state.upstream, GetBatchRequest { id: id.get() }))
+        .get_batch(GetBatchRequest { id: id.get() })
         .await
         .map_err(|status| ApiError::for_batch(status, Action::GetBatch, &raw))?;
     Ok(Json(BatchResponse::new(batch.into_inner())))
@@ -90,14 +87,13 @@ pub(crate) async fn get_batch(
     responses((status = 200, description = "One page of batches", body = BatchList), Failures)
 )]
 pub(crate) async fn list_batches(
-    State(state): State<AppState>,
     caller: Caller,
     Query(query): Query,
 ) -> Result<Json<BatchList>, ApiError> {
     let list = ListParams::from_query(&query)?.into_query()?;
-    let response = state
+    let response = caller
         .client()
-        .list_batches(caller.request(&state.upstream, list.request))
+        .list_batches(list.request)
         .await
         .map_err(|status| ApiError::upstream(status, Action::ListBatches))?
         .into_inner();
@@ -123,14 +119,13 @@ pub(crate) async fn list_batches(
     responses((status = 200, description = "The updated batch", body = BatchResponse), Failures)
 )]
 pub(crate) async fn update_batch(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
     Body(body): Body,
 ) -> Result<Json<BatchResponse>, ApiError> {
     let update = BatchUpdate::from_body(&body)?;
-    let id = batch_id(&state, &caller, &raw).await?;
-    let mut client = state.client();
+    let id = batch_id(&caller, &raw).await?;
+    let mut client = caller.client();
     let mut batch = None;
 
     if let Some((changed, mask)) = update.settings.into_update(id.get()) {
@@ -139,7 +134,7 @@ pub(crate) async fn update_batch(
             update_mask: Some(mask),
         };
         let updated = client
-            .update_batch(caller.request(&state.upstream, request))
+            .update_batch(request)
             .await
             .map_err(|status| ApiError::for_batch(status, Action::UpdateBatch, &raw))?;
         batch = Some(updated.into_inner());
@@ -150,7 +145,7 @@ pub(crate) async fn update_batch(
             items: update.searches.into_iter().map(|s| s.into_item()).collect(),
         };
         let added = client
-            .add_batch_items(caller.request(&state.upstream, request))
+            .add_batch_items(request)
             .await
             .map_err(|status| ApiError::for_batch(status, Action::AddSearches, &raw))?;
         batch = added.into_inner().batch.or(batch);
@@ -159,7 +154,7 @@ pub(crate) async fn update_batch(
         Some(batch) => batch,
         // Nothing to change (or an answer without the batch): show it as it is.
         None => client
-            .get_batch(caller.request(&state.upstream, GetBatchRequest { id: id.get() }))
+            .get_batch(GetBatchRequest { id: id.get() })
             .await
             .map_err(|status| ApiError::for_batch(status, Action::GetBatch, &raw))?
             .into_inner(),
@@ -185,7 +180,6 @@ pub(crate) async fn update_batch(
     )
 )]
 pub(crate) async fn delete_batch(
-    State(state): State<AppState>,
     caller: Caller,
     Query(query): Query,
     Segments(raw): Segments<String>,
@@ -195,15 +189,15 @@ pub(crate) async fn delete_batch(
         .map(|force| to_bool("force", force))
         .transpose()?
         .unwrap_or(false);
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let request = DeleteBatchesRequest {
         ids: vec![id.get()],
         allow_missing: false,
         force,
     };
-    state
+    caller
         .client()
-        .delete_batches(caller.request(&state.upstream, request))
+        .delete_batches(request)
         .await
         .map_err(|status| ApiError::for_batch(status, Action::DeleteBatch, &raw))?;
     Ok(Json(Message::ok("batch deleted")))

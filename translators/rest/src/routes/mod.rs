@@ -10,13 +10,10 @@ mod results;
 mod runs;
 mod searches;
 
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use batch_proto::v1::batch_service_client::BatchServiceClient;
-use batch_proto::v1::{GetBatchRequest, ListBatchesRequest};
-use translator_common::{TracedChannel, Upstream};
+use batch_proto::v1::GetBatchRequest;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,25 +22,7 @@ use crate::error::{Action, ApiError};
 use crate::extract::Caller;
 use crate::ids::BatchId;
 use crate::openapi::{self, ApiDoc};
-
-/// What every handler shares. Cloned per request, so every field is cheap to clone.
-#[derive(Debug, Clone)]
-pub(crate) struct AppState {
-    pub(crate) upstream: Upstream,
-    /// The configured body limit, to tell callers what it is when they exceed it.
-    pub(crate) body_limit: usize,
-    /// `GET /openapi.json`, serialized once at startup.
-    pub(crate) openapi: Bytes,
-    /// The door's public base URL for download links (else the request's host).
-    pub(crate) public_url: Option<String>,
-}
-
-impl AppState {
-    /// A client on the shared channel.
-    pub(crate) fn client(&self) -> BatchServiceClient<TracedChannel> {
-        self.upstream.client()
-    }
-}
+use crate::state::AppState;
 
 /// Every endpoint, registered once for both the router and the OpenAPI document.
 pub(crate) fn api() -> OpenApiRouter<AppState> {
@@ -92,46 +71,28 @@ pub(crate) async fn deadline(
 
 /// Parses the batch id of the URL. An id that cannot exist is answered like a missing
 /// one, after checking the credential, so that a bad key still gets 401.
-pub(crate) async fn batch_id(
-    state: &AppState,
-    caller: &Caller,
-    raw: &str,
-) -> Result<BatchId, ApiError> {
+pub(crate) async fn batch_id(caller: &Caller, raw: &str) -> Result<BatchId, ApiError> {
     match BatchId::parse(raw) {
         Some(id) => Ok(id),
-        None => Err(missing_batch(state, caller, raw).await),
+        None => Err(missing_batch(caller, raw).await),
     }
 }
 
 /// 404 for `raw`, or the error that checking the credential ran into.
-async fn missing_batch(state: &AppState, caller: &Caller, raw: &str) -> ApiError {
-    // The cheapest call that must authenticate and cannot fail otherwise.
-    let probe = ListBatchesRequest {
-        page_size: 1,
-        ..ListBatchesRequest::default()
-    };
-    match state
-        .client()
-        .list_batches(caller.request(&state.upstream, probe))
-        .await
-    {
-        Ok(_) => ApiError::BatchNotFound(raw.to_owned()),
+async fn missing_batch(caller: &Caller, raw: &str) -> ApiError {
+    match caller.check_credential().await {
+        Ok(()) => ApiError::BatchNotFound(raw.to_owned()),
         Err(status) => ApiError::upstream(status, Action::ListBatches),
     }
 }
 
 /// Checks that the batch exists for the caller (for answers that do not otherwise
 /// touch the service: a search id that cannot exist, the result-set endpoints).
-pub(crate) async fn require_batch(
-    state: &AppState,
-    caller: &Caller,
-    raw: &str,
-) -> Result<(), ApiError> {
-    let id = batch_id(state, caller, raw).await?;
-    let request = GetBatchRequest { id: id.get() };
-    state
+pub(crate) async fn require_batch(caller: &Caller, raw: &str) -> Result<(), ApiError> {
+    let id = batch_id(caller, raw).await?;
+    caller
         .client()
-        .get_batch(caller.request(&state.upstream, request))
+        .get_batch(GetBatchRequest { id: id.get() })
         .await
         .map_err(|status| ApiError::for_batch(status, Action::GetBatch, raw))?;
     Ok(())

@@ -13,12 +13,13 @@ use batch_proto::v1::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{AppState, batch_id};
+use super::batch_id;
 use crate::download::{self, FilePage, Format, ROWS_PER_PAGE};
 use crate::error::{Action, ApiError};
 use crate::extract::{ApiKeyParam, Caller, Query, Segments};
 use crate::json::{BatchJson, Message, timestamp};
 use crate::openapi::{Failures, RESULTS};
+use crate::state::AppState;
 
 /// The columns of a result CSV without `csv_fields`.
 const DEFAULT_CSV_FIELDS: [&str; 4] = ["id", "custom_id", "success", "result"];
@@ -90,15 +91,14 @@ pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     responses((status = 200, description = "The result sets, newest first"), Failures)
 )]
 pub(crate) async fn list_results(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let request = ListResultSetsRequest { batch_id: id.get() };
-    let response = state
+    let response = caller
         .client()
-        .list_result_sets(caller.request(&state.upstream, request))
+        .list_result_sets(request)
         .await
         .map_err(|status| ApiError::for_batch(status, Action::GetResults, &raw))?
         .into_inner();
@@ -116,21 +116,16 @@ pub(crate) async fn list_results(
     })))
 }
 
-async fn result_set(
-    state: &AppState,
-    caller: &Caller,
-    raw: &str,
-    raw_set: &str,
-) -> Result<ResultSet, ApiError> {
-    let id = batch_id(state, caller, raw).await?;
+async fn result_set(caller: &Caller, raw: &str, raw_set: &str) -> Result<ResultSet, ApiError> {
+    let id = batch_id(caller, raw).await?;
     let number = set_number(raw_set)?;
     let request = GetResultSetRequest {
         batch_id: id.get(),
         result_set_id: number,
     };
-    Ok(state
+    Ok(caller
         .client()
-        .get_result_set(caller.request(&state.upstream, request))
+        .get_result_set(request)
         .await
         .map_err(|status| ApiError::for_result_set(status, Action::GetResults, raw, raw_set))?
         .into_inner())
@@ -145,7 +140,7 @@ async fn with_links(
     (raw, raw_set): (String, String),
     format: Format,
 ) -> Result<Json<Value>, ApiError> {
-    let set = result_set(state, caller, &raw, &raw_set).await?;
+    let set = result_set(caller, &raw, &raw_set).await?;
     let stem = format!(
         "{}/live/batches/{raw}/results/{}/files/{}",
         base_url(state, headers),
@@ -254,12 +249,11 @@ pub(crate) async fn get_result_set_csv(
     responses((status = 200, description = "The file"), Failures)
 )]
 pub(crate) async fn result_file(
-    State(state): State<AppState>,
     caller: Caller,
     Query(query): Query,
     Segments((raw, raw_set, raw_format, raw_page)): Segments<(String, String, String, String)>,
 ) -> Result<Response, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let number = set_number(&raw_set)?;
     let (Some(format), Some(page)) = (Format::parse(&raw_format), FilePage::parse(&raw_page))
     else {
@@ -281,9 +275,9 @@ pub(crate) async fn result_file(
             offset,
             page_size: i32::try_from(ROWS_PER_PAGE).unwrap_or(1_000),
         };
-        let response = state
+        let response = caller
             .client()
-            .list_results(caller.request(&state.upstream, request))
+            .list_results(request)
             .await
             .map_err(|status| ApiError::for_result_set(status, Action::GetResults, &raw, &raw_set))?
             .into_inner();
@@ -334,19 +328,18 @@ fn result_row(r: SearchResult) -> Value {
     )
 )]
 pub(crate) async fn resend_webhook(
-    State(state): State<AppState>,
     caller: Caller,
     Segments((raw, raw_set)): Segments<(String, String)>,
 ) -> Result<Json<Message>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let number = set_number(&raw_set)?;
     let request = ResendWebhookRequest {
         batch_id: id.get(),
         result_set_id: number,
     };
-    state
+    caller
         .client()
-        .resend_webhook(caller.request(&state.upstream, request))
+        .resend_webhook(request)
         .await
         .map_err(|status| {
             ApiError::for_result_set(status, Action::ResendWebhook, &raw, &raw_set)

@@ -1,10 +1,9 @@
 //! Start, stop and stop all. SerpWow (and its official clients) use GET for these.
 
 use axum::Json;
-use axum::extract::State;
 use batch_proto::v1::{StartBatchRequest, StopAllBatchesRequest, StopBatchRequest};
 
-use super::{AppState, batch_id};
+use super::batch_id;
 use crate::error::{Action, ApiError};
 use crate::extract::{ApiKeyParam, Caller, Segments};
 use crate::json::{BatchResponse, StopAllResponse};
@@ -19,14 +18,13 @@ use crate::openapi::{BATCHES, Failures};
     responses((status = 200, description = "Queued", body = BatchResponse), Failures)
 )]
 pub(crate) async fn start_batch(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
 ) -> Result<Json<BatchResponse>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
-    let batch = state
+    let id = batch_id(&caller, &raw).await?;
+    let batch = caller
         .client()
-        .start_batch(caller.request(&state.upstream, StartBatchRequest { id: id.get() }))
+        .start_batch(StartBatchRequest { id: id.get() })
         .await
         .map_err(|status| ApiError::for_batch(status, Action::StartBatch, &raw))?;
     Ok(Json(BatchResponse::with_message(
@@ -44,14 +42,13 @@ pub(crate) async fn start_batch(
     responses((status = 200, description = "Stopped", body = BatchResponse), Failures)
 )]
 pub(crate) async fn stop_batch(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
 ) -> Result<Json<BatchResponse>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
-    let batch = state
+    let id = batch_id(&caller, &raw).await?;
+    let batch = caller
         .client()
-        .stop_batch(caller.request(&state.upstream, StopBatchRequest { id: id.get() }))
+        .stop_batch(StopBatchRequest { id: id.get() })
         .await
         .map_err(|status| ApiError::for_batch(status, Action::StopBatch, &raw))?;
     Ok(Json(BatchResponse::with_message(
@@ -68,13 +65,10 @@ pub(crate) async fn stop_batch(
     params(ApiKeyParam),
     responses((status = 200, description = "How many were stopped", body = StopAllResponse), Failures)
 )]
-pub(crate) async fn stop_all_batches(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<StopAllResponse>, ApiError> {
-    let stopped = state
+pub(crate) async fn stop_all_batches(caller: Caller) -> Result<Json<StopAllResponse>, ApiError> {
+    let stopped = caller
         .client()
-        .stop_all_batches(caller.request(&state.upstream, StopAllBatchesRequest {}))
+        .stop_all_batches(StopAllBatchesRequest {})
         .await
         .map_err(|status| ApiError::upstream(status, Action::StopAllBatches))?;
     Ok(Json(StopAllResponse::new(

@@ -13,7 +13,7 @@ use batch_proto::v1::{
 use serde_json::{Map, Value};
 
 use super::results::base_url;
-use super::{AppState, batch_id, require_batch};
+use super::{batch_id, require_batch};
 use crate::coerce::{to_text, to_text_list};
 use crate::download::{self, FilePage, Format};
 use crate::error::{Action, ApiError};
@@ -21,6 +21,7 @@ use crate::extract::{ApiKeyParam, Body, Caller, Query, Segments};
 use crate::ids::{PageNumber, SearchId, page_count};
 use crate::json::{Message, SEARCHES_PER_PAGE, SearchJson, SearchPage};
 use crate::openapi::{Failures, SEARCHES};
+use crate::state::AppState;
 use crate::values;
 
 /// Lists one page of 1000 searches; with `q`, only those whose parameters or
@@ -38,12 +39,11 @@ use crate::values;
     responses((status = 200, description = "One page of searches", body = SearchPage), Failures)
 )]
 pub(crate) async fn list_searches(
-    State(state): State<AppState>,
     caller: Caller,
     Query(query): Query,
     Segments((raw, page)): Segments<(String, String)>,
 ) -> Result<Json<SearchPage>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let page = PageNumber::parse(&page)
         .ok_or_else(|| ApiError::BadRequest("page must be a whole number from 1".to_owned()))?;
     let find = query.get("q").map(|q| to_text("q", q)).transpose()?;
@@ -54,9 +54,9 @@ pub(crate) async fn list_searches(
         skip: page.skip(SEARCHES_PER_PAGE),
         query: find.unwrap_or_default(),
     };
-    let response = state
+    let response = caller
         .client()
-        .list_batch_items(caller.request(&state.upstream, request))
+        .list_batch_items(request)
         .await
         .map_err(|status| ApiError::for_batch(status, Action::ListSearches, &raw))?
         .into_inner();
@@ -110,7 +110,7 @@ async fn search_links(
     raw: &str,
     format: Format,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, total) = search_page(state, caller, raw, 0, 1).await?;
+    let (_, total) = search_page(caller, raw, 0, 1).await?;
     let pages = page_count(total, SEARCHES_PER_PAGE);
     let stem = format!(
         "{}/live/batches/{raw}/searches/files/{}",
@@ -128,13 +128,12 @@ async fn search_links(
 
 /// One page (or `all`) of `limit` searches from `skip`, and the batch's search count.
 async fn search_page(
-    state: &AppState,
     caller: &Caller,
     raw: &str,
     skip: i64,
     limit: u32,
 ) -> Result<(Vec<SearchJson>, i64), ApiError> {
-    let id = batch_id(state, caller, raw).await?;
+    let id = batch_id(caller, raw).await?;
     let request = ListBatchItemsRequest {
         batch_id: id.get(),
         page_size: i32::try_from(limit).unwrap_or(i32::MAX),
@@ -142,9 +141,9 @@ async fn search_page(
         skip: i32::try_from(skip).unwrap_or(i32::MAX),
         query: String::new(),
     };
-    let response = state
+    let response = caller
         .client()
-        .list_batch_items(caller.request(&state.upstream, request))
+        .list_batch_items(request)
         .await
         .map_err(|status| ApiError::for_batch(status, Action::ListSearches, raw))?
         .into_inner();
@@ -166,7 +165,6 @@ async fn search_page(
     responses((status = 200, description = "The file"), Failures)
 )]
 pub(crate) async fn search_file(
-    State(state): State<AppState>,
     caller: Caller,
     Segments((raw, raw_format, raw_page)): Segments<(String, String, String)>,
 ) -> Result<Response, ApiError> {
@@ -181,7 +179,7 @@ pub(crate) async fn search_file(
         FilePage::All => (0, i64::MAX),
     };
     loop {
-        let (searches, total) = search_page(&state, &caller, &raw, skip, SEARCHES_PER_PAGE).await?;
+        let (searches, total) = search_page(&caller, &raw, skip, SEARCHES_PER_PAGE).await?;
         let got = searches.len() as i64;
         rows.extend(
             searches
@@ -226,15 +224,14 @@ pub(crate) async fn search_file(
     )
 )]
 pub(crate) async fn clear_searches(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
 ) -> Result<Json<Message>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let request = ClearBatchItemsRequest { batch_id: id.get() };
-    state
+    caller
         .client()
-        .clear_batch_items(caller.request(&state.upstream, request))
+        .clear_batch_items(request)
         .await
         .map_err(|status| ApiError::for_batch(status, Action::ClearSearches, &raw))?;
     Ok(Json(Message::ok("Batch searches cleared")))
@@ -257,11 +254,10 @@ pub(crate) async fn clear_searches(
     )
 )]
 pub(crate) async fn delete_search(
-    State(state): State<AppState>,
     caller: Caller,
     Segments((raw, search)): Segments<(String, String)>,
 ) -> Result<Json<Message>, ApiError> {
-    delete_items(&state, &caller, &raw, vec![search]).await?;
+    delete_items(&caller, &raw, vec![search]).await?;
     Ok(Json(Message::ok("Search deleted")))
 }
 
@@ -285,14 +281,13 @@ pub(crate) async fn delete_search(
     )
 )]
 pub(crate) async fn update_search(
-    State(state): State<AppState>,
     caller: Caller,
     Segments((raw, search)): Segments<(String, String)>,
     Body(body): Body,
 ) -> Result<Json<Value>, ApiError> {
-    let id = batch_id(&state, &caller, &raw).await?;
+    let id = batch_id(&caller, &raw).await?;
     let Some(item) = SearchId::parse(&search) else {
-        require_batch(&state, &caller, &raw).await?;
+        require_batch(&caller, &raw).await?;
         return Err(ApiError::SearchNotFound(search));
     };
     let mut fields = match body {
@@ -327,9 +322,9 @@ pub(crate) async fn update_search(
         parameters: Some(values::to_struct(fields)),
         custom_id,
     };
-    state
+    caller
         .client()
-        .update_batch_item(caller.request(&state.upstream, request))
+        .update_batch_item(request)
         .await
         .map_err(|status| ApiError::for_search_update(status, &raw, &search))?;
     Ok(Json(
@@ -352,7 +347,6 @@ pub(crate) async fn update_search(
     )
 )]
 pub(crate) async fn delete_searches(
-    State(state): State<AppState>,
     caller: Caller,
     Segments(raw): Segments<String>,
     Body(body): Body,
@@ -366,25 +360,20 @@ pub(crate) async fn delete_searches(
             "The request body must be a JSON array of search ids, e.g. [\"7\",\"8\"]".to_owned(),
         ));
     }
-    delete_items(&state, &caller, &raw, ids).await?;
+    delete_items(&caller, &raw, ids).await?;
     Ok(Json(Message::ok("Searches deleted")))
 }
 
 /// Deletes searches of one batch, answering for ids that cannot exist as the service
 /// would for missing ones: the batch's absence first, then the search's.
-async fn delete_items(
-    state: &AppState,
-    caller: &Caller,
-    raw: &str,
-    search_ids: Vec<String>,
-) -> Result<(), ApiError> {
-    let id = batch_id(state, caller, raw).await?;
+async fn delete_items(caller: &Caller, raw: &str, search_ids: Vec<String>) -> Result<(), ApiError> {
+    let id = batch_id(caller, raw).await?;
     let mut item_ids = Vec::with_capacity(search_ids.len());
     for search in &search_ids {
         match SearchId::parse(search) {
             Some(item) => item_ids.push(item.get()),
             None => {
-                require_batch(state, caller, raw).await?;
+                require_batch(caller, raw).await?;
                 return Err(ApiError::SearchNotFound(search.clone()));
             }
         }
@@ -393,9 +382,9 @@ async fn delete_items(
         batch_id: id.get(),
         item_ids,
     };
-    state
+    caller
         .client()
-        .delete_batch_items(caller.request(&state.upstream, request))
+        .delete_batch_items(request)
         .await
         .map_err(|status| ApiError::for_searches(status, raw, &search_ids))?;
     Ok(())

@@ -4,6 +4,11 @@
 //! run the whole chain, HTTP → translator → gRPC → batch-service → PostgreSQL, through
 //! `test-support`, which needs `TEST_DATABASE_URL`.
 
+#![expect(
+    unused_crate_dependencies,
+    reason = "a test target sees every dependency and dev-dependency of its package; the library is where unused ones are caught"
+)]
+
 mod batches;
 mod edges;
 mod errors;

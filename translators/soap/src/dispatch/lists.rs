@@ -17,7 +17,7 @@ const LIST_PAGE_SIZE: i32 = 1000;
 /// `ExtraInfo` (`ResultTruncated`, `TotalSize`).
 const MAX_LIST_PAGES: usize = 10;
 
-impl Caller<'_> {
+impl Caller {
     /// The `GetBatchTaskInfosBy*` family. `owners`: `None` when the client named
     /// associates but none can exist; `Some(empty)` for "any owner". `name`: `None` for
     /// no name filter; `Some(None)` or `Some(Some(""))` for a nil or empty name, which no
@@ -71,9 +71,8 @@ impl Caller<'_> {
                 ..filter.clone()
             };
             let page = self
-                .upstream
                 .client()
-                .list_batches(self.request(request))
+                .list_batches(request)
                 .await
                 .map_err(UpstreamError::from)?
                 .into_inner();

@@ -9,14 +9,13 @@ mod lists;
 
 use lists::owners;
 
-use batch_proto::metadata;
 use batch_proto::prost_types::FieldMask;
 use batch_proto::v1::{
-    CreateBatchRequest, DeleteBatchesRequest, GetBatchRequest, ListBatchesRequest,
-    StartBatchRequest, StopBatchRequest, UpdateBatchRequest,
+    CreateBatchRequest, DeleteBatchesRequest, GetBatchRequest, StartBatchRequest, StopBatchRequest,
+    UpdateBatchRequest,
 };
 use tonic::metadata::AsciiMetadataValue;
-use translator_common::{CallerSecret, Upstream, UpstreamError};
+use translator_common::{CallerClient, CallerSecret, CallerUpstream, Upstream, UpstreamError};
 
 use crate::config::Mode;
 use crate::envelope::SoapRequest;
@@ -26,18 +25,15 @@ use crate::model::{BatchTaskInfo, BatchTaskInfoInput, BatchTaskState};
 use crate::operation::Operation;
 use crate::writer::{OperationResult, Reply};
 
-/// One caller's view of the service: its credential and its application token (online
-/// mode only), added to every request. (The trace context travels by itself: the
-/// upstream channel's client span continues the request's server span.)
-struct Caller<'a> {
-    upstream: &'a Upstream,
-    secret: CallerSecret,
-    application_token: Option<AsciiMetadataValue>,
-}
+/// One caller's view of the service: the upstream bound to its credential and its
+/// application token (online mode only), which every call carries. (The trace context
+/// travels by itself: the upstream channel's client span continues the request's server
+/// span.)
+struct Caller(CallerUpstream);
 
 /// Runs one decoded call and says what to answer. Never fails: every problem becomes
 /// an in-band `ExceptionInfo`.
-pub async fn execute(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> Reply {
+pub(crate) async fn execute(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> Reply {
     let outcome = match Caller::new(upstream, mode, request) {
         Ok(caller) => caller.run(&request.operation).await,
         Err(failure) => Err(failure),
@@ -54,8 +50,8 @@ pub async fn execute(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> 
     })
 }
 
-impl<'a> Caller<'a> {
-    fn new(upstream: &'a Upstream, mode: Mode, request: &SoapRequest) -> Result<Self, Failure> {
+impl Caller {
+    fn new(upstream: &Upstream, mode: Mode, request: &SoapRequest) -> Result<Self, Failure> {
         let application_token = match mode {
             // On-site installations do not check application tokens (Services86 docs).
             Mode::Onsite => None,
@@ -77,20 +73,16 @@ impl<'a> Caller<'a> {
         // of the secret (which CallerSecret compares exactly).
         let ticket = request.headers.ticket.as_deref().map(str::trim);
         let secret = CallerSecret::parse(ticket.unwrap_or("")).map_err(Failure::Credential)?;
-        Ok(Self {
-            upstream,
-            secret,
-            application_token,
-        })
+        let upstream = upstream.for_caller(&secret);
+        Ok(Self(match application_token {
+            Some(token) => upstream.with_application_token(token),
+            None => upstream,
+        }))
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
-        let mut request = self.upstream.request(message, &self.secret);
-        let metadata = request.metadata_mut();
-        if let Some(token) = &self.application_token {
-            metadata.insert(metadata::APPLICATION_TOKEN, token.clone());
-        }
-        request
+    /// A client on the shared channel that calls on behalf of this caller.
+    fn client(&self) -> CallerClient {
+        self.0.client()
     }
 
     async fn run(&self, operation: &Operation) -> Result<Reply, Failure> {
@@ -140,13 +132,8 @@ impl<'a> Caller<'a> {
     /// Checks the credential without touching any batch, for calls that need no
     /// service answer but must not succeed for a stranger.
     async fn check_credential(&self) -> Result<(), Failure> {
-        let request = ListBatchesRequest {
-            page_size: 1,
-            ..ListBatchesRequest::default()
-        };
-        self.upstream
-            .client()
-            .list_batches(self.request(request))
+        self.0
+            .check_credential()
             .await
             .map_err(UpstreamError::from)?;
         Ok(())
@@ -178,9 +165,8 @@ impl<'a> Caller<'a> {
             allow_missing: true,
             force: false,
         };
-        self.upstream
-            .client()
-            .delete_batches(self.request(request))
+        self.client()
+            .delete_batches(request)
             .await
             .map_err(UpstreamError::from)?;
         Ok(Reply::ok(OperationResult::Empty))
@@ -191,9 +177,8 @@ impl<'a> Caller<'a> {
             return Err(self.missing(id).await);
         }
         let batch = self
-            .upstream
             .client()
-            .get_batch(self.request(GetBatchRequest { id: i64::from(id) }))
+            .get_batch(GetBatchRequest { id: i64::from(id) })
             .await
             .map_err(UpstreamError::from)?
             .into_inner();
@@ -212,18 +197,12 @@ impl<'a> Caller<'a> {
                     batch: Some(batch_to_create(info)),
                     start: true,
                 };
-                self.upstream
-                    .client()
-                    .create_batch(self.request(request))
-                    .await
+                self.client().create_batch(request).await
             }
             id if id < 0 => return Err(self.missing(id).await),
             id => {
                 let request = StartBatchRequest { id: i64::from(id) };
-                self.upstream
-                    .client()
-                    .start_batch(self.request(request))
-                    .await
+                self.client().start_batch(request).await
             }
         }
         .map_err(UpstreamError::from)?
@@ -244,12 +223,7 @@ impl<'a> Caller<'a> {
             return Err(self.missing(id).await);
         }
         let request = StopBatchRequest { id: i64::from(id) };
-        match self
-            .upstream
-            .client()
-            .stop_batch(self.request(request))
-            .await
-        {
+        match self.client().stop_batch(request).await {
             Ok(_) => Ok(Reply::ok(OperationResult::Bool(true))),
             Err(status) => match UpstreamError::from(status) {
                 UpstreamError::FailedPrecondition { .. } => {
@@ -276,9 +250,8 @@ impl<'a> Caller<'a> {
             update_mask: Some(FieldMask { paths }),
         };
         let batch = self
-            .upstream
             .client()
-            .update_batch(self.request(request))
+            .update_batch(request)
             .await
             .map_err(UpstreamError::from)?
             .into_inner();

@@ -1,35 +1,39 @@
 //! SOAP envelopes as this door sees them: the namespaces, the two SOAP versions, and the
 //! typed request the streaming [`reader`] produces from the raw bytes.
 
+pub(crate) mod body;
 pub(crate) mod cursor;
 pub(crate) mod encoding;
-pub mod reader;
+pub(crate) mod reader;
 #[cfg(test)]
 mod tests;
 mod wellformed;
 
-pub use cursor::{Limits, ReadError};
+pub use cursor::Limits;
+pub(crate) use cursor::ReadError;
 pub use encoding::Charset;
-pub use reader::{ReadFailure, read_request};
+pub(crate) use reader::ReadFailure;
+pub use reader::read_request;
 
 use crate::operation::Operation;
 
 /// Envelope namespace of SOAP 1.1 (what WCF `basicHttpBinding` speaks).
-pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub(crate) const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// Envelope namespace of SOAP 1.2 (what the published Services86 examples use).
-pub const SOAP12_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
+pub(crate) const SOAP12_NS: &str = "http://www.w3.org/2003/05/soap-envelope";
 /// Target namespace of Services86: operations, carriers and headers.
-pub const TNS: &str = "http://www.superoffice.net/ws/crm/NetServer/Services86";
+pub(crate) const TNS: &str = "http://www.superoffice.net/ws/crm/NetServer/Services86";
 /// DataContract namespace of `ArrayOfint` items.
-pub const ARRAYS_NS: &str = "http://schemas.microsoft.com/2003/10/Serialization/Arrays";
+pub(crate) const ARRAYS_NS: &str = "http://schemas.microsoft.com/2003/10/Serialization/Arrays";
 /// XML Schema instance namespace (`xsi:nil`, `xsi:type`).
-pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+pub(crate) const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// WS-Addressing 1.0 namespace; its `Action` header may name the operation.
-pub const WSA10_NS: &str = "http://www.w3.org/2005/08/addressing";
+pub(crate) const WSA10_NS: &str = "http://www.w3.org/2005/08/addressing";
 /// WS-Addressing 2004/08 namespace (older WCF and Java stacks).
-pub const WSA2004_NS: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
+pub(crate) const WSA2004_NS: &str = "http://schemas.xmlsoap.org/ws/2004/08/addressing";
 /// Every Batch SOAPAction is this prefix followed by the operation name.
-pub const ACTION_PREFIX: &str = "http://www.superoffice.net/ws/crm/NetServer/Services86/Batch/";
+pub(crate) const ACTION_PREFIX: &str =
+    "http://www.superoffice.net/ws/crm/NetServer/Services86/Batch/";
 
 /// The SOAP version of a message; a response is always written in the request's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,11 +5,12 @@
 //! `xsi:type` noise, unqualified names), strict where a mistake would change what
 //! happens (unknown actions, values that are not numbers, ids that overflow).
 
+use super::body::read_operation;
 use super::cursor::{Cursor, Element, Item, Ns, is_xml_whitespace, quote};
 use super::encoding::{Charset, decode};
 use super::wellformed::check_characters;
 use super::{Limits, ReadError, SoapHeaders, SoapRequest, SoapVersion};
-use crate::operation::{OperationName, read_operation};
+use crate::operation::OperationName;
 
 /// A request that could not be read, with the SOAP version its Fault should use when
 /// the envelope got far enough to tell.

@@ -3,9 +3,7 @@
 //! `Host` rule, Faults for unknown paths and methods, and StartBatchJob without a task.
 //! (Documents that are not well-formed are in the hostile corpus, `tests/corpus/`.)
 
-mod common;
-
-use common::*;
+use crate::helpers::*;
 use soap_translator::AppConfig;
 
 async fn door() -> std::net::SocketAddr {

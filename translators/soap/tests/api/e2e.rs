@@ -1,19 +1,17 @@
 //! End to end: HTTP → soap-translator → gRPC → batch-service → PostgreSQL, over real
 //! sockets, on a fresh seeded database per test (needs `TEST_DATABASE_URL`).
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::helpers::*;
 use soap_translator::{AppConfig, Mode};
 use test_support::TestService;
 use test_support::seed::{
     APPLICATION_TOKEN, IDLE_BATCH_ID, RUNNING_BATCH_ID, SUCCEEDED_BATCH_ID, TICKET,
 };
 
-const SEED_REQUEST: &str = include_str!("envelopes/seed_delete_batch_tasks_request.xml");
+const SEED_REQUEST: &str = include_str!("../envelopes/seed_delete_batch_tasks_request.xml");
 
 struct Stack {
     service: TestService,

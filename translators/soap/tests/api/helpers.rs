@@ -1,11 +1,5 @@
-//! Helpers shared by the integration tests: building the app, sending requests to it
+//! Helpers shared by the test modules: building the app, sending requests to it
 //! in process or over a real socket, and reading SOAP answers.
-
-#![allow(
-    dead_code,
-    unreachable_pub,
-    reason = "each test binary uses a different subset"
-)]
 
 use std::net::SocketAddr;
 
@@ -18,17 +12,17 @@ use tower::ServiceExt;
 use translator_common::{Door, Upstream, UpstreamArgs};
 
 /// The Services86 namespace.
-pub const TNS: &str = "http://www.superoffice.net/ws/crm/NetServer/Services86";
+pub(crate) const TNS: &str = "http://www.superoffice.net/ws/crm/NetServer/Services86";
 /// The SOAPAction of `op`.
-pub fn action(op: &str) -> String {
+pub(crate) fn action(op: &str) -> String {
     format!("http://www.superoffice.net/ws/crm/NetServer/Services86/Batch/{op}")
 }
 /// The service path.
-pub const PATH: &str = "/Remote/Services86/Batch.svc";
+pub(crate) const PATH: &str = "/Remote/Services86/Batch.svc";
 
 /// An upstream channel to `url` (connected lazily, so any address works). Installs
 /// telemetry once, as the binary does, so calls carry trace context.
-pub fn upstream(url: &str) -> Upstream {
+pub(crate) fn upstream(url: &str) -> Upstream {
     static TELEMETRY: std::sync::OnceLock<telemetry::TelemetryGuard> = std::sync::OnceLock::new();
     TELEMETRY.get_or_init(|| {
         let args = telemetry::TelemetryArgs {
@@ -47,26 +41,26 @@ pub fn upstream(url: &str) -> Upstream {
 }
 
 /// An upstream nothing listens on: calls to it fail as unavailable.
-pub fn dead_upstream() -> Upstream {
+pub(crate) fn dead_upstream() -> Upstream {
     upstream("http://127.0.0.1:9")
 }
 
 /// A response, read in full.
 #[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub content_type: String,
-    pub body: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: String,
+    pub(crate) body: String,
 }
 
 impl Answer {
     /// The text of the first element called `local` (any namespace), if any.
-    pub fn element(&self, local: &str) -> Option<String> {
+    pub(crate) fn element(&self, local: &str) -> Option<String> {
         element_text(&self.body, local)
     }
 
     /// Asserts an in-band success (HTTP 200, `Succeeded` true) and returns self.
-    pub fn assert_succeeded(&self) -> &Self {
+    pub(crate) fn assert_succeeded(&self) -> &Self {
         assert_eq!(self.status, StatusCode::OK, "{}", self.body);
         assert_eq!(
             self.element("Succeeded").as_deref(),
@@ -79,7 +73,7 @@ impl Answer {
     }
 
     /// Asserts an in-band failure of `exception_type` (HTTP 200, `Succeeded` false).
-    pub fn assert_exception(&self, exception_type: &str) -> &Self {
+    pub(crate) fn assert_exception(&self, exception_type: &str) -> &Self {
         assert_eq!(self.status, StatusCode::OK, "{}", self.body);
         assert_eq!(
             self.element("Succeeded").as_deref(),
@@ -99,7 +93,7 @@ impl Answer {
 
 /// The text of the first element with local name `local`, parsing `xml` for real (so
 /// that a test also proves the document is well-formed).
-pub fn element_text(xml: &str, local: &str) -> Option<String> {
+pub(crate) fn element_text(xml: &str, local: &str) -> Option<String> {
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut inside = false;
     let mut text = String::new();
@@ -126,7 +120,7 @@ pub fn element_text(xml: &str, local: &str) -> Option<String> {
 }
 
 /// Asserts `xml` is well-formed.
-pub fn assert_well_formed(xml: &str) {
+pub(crate) fn assert_well_formed(xml: &str) {
     let mut reader = quick_xml::Reader::from_str(xml);
     loop {
         match reader.read_event() {
@@ -138,7 +132,7 @@ pub fn assert_well_formed(xml: &str) {
 }
 
 /// Sends one request to an in-process app.
-pub async fn send(
+pub(crate) async fn send(
     app: axum::Router,
     method: &str,
     uri: &str,
@@ -175,13 +169,13 @@ pub async fn send(
 }
 
 /// An in-process app with `config` in front of `upstream`.
-pub fn test_app(upstream: Upstream, config: AppConfig) -> axum::Router {
+pub(crate) fn test_app(upstream: Upstream, config: AppConfig) -> axum::Router {
     app(upstream, config)
 }
 
 /// Serves the app on 127.0.0.1:0; returns its address. The server runs until the test
 /// runtime ends.
-pub async fn serve(upstream: Upstream, config: AppConfig) -> SocketAddr {
+pub(crate) async fn serve(upstream: Upstream, config: AppConfig) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -192,7 +186,7 @@ pub async fn serve(upstream: Upstream, config: AppConfig) -> SocketAddr {
 
 /// One HTTP/1.1 request over a real socket (`Connection: close`), answer read in full.
 /// It carries a `Host` header; [`http_raw`] sends one exactly as given.
-pub async fn http(
+pub(crate) async fn http(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -214,7 +208,7 @@ pub async fn http(
 
 /// Sends `request` (head and body, as bytes) over a real socket and reads the answer
 /// until the server closes the connection.
-pub async fn http_raw(addr: SocketAddr, request: &[u8]) -> Answer {
+pub(crate) async fn http_raw(addr: SocketAddr, request: &[u8]) -> Answer {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream.write_all(request).await.unwrap();
     let mut raw = Vec::new();
@@ -266,7 +260,7 @@ fn dechunk(mut body: &str) -> String {
 }
 
 /// A SOAP 1.1 envelope with a proper Header carrying `ticket` (and `app_token`).
-pub fn soap11(ticket: Option<&str>, app_token: Option<&str>, body: &str) -> String {
+pub(crate) fn soap11(ticket: Option<&str>, app_token: Option<&str>, body: &str) -> String {
     let mut header = String::new();
     if let Some(token) = app_token {
         header.push_str(&format!(
@@ -284,19 +278,19 @@ pub fn soap11(ticket: Option<&str>, app_token: Option<&str>, body: &str) -> Stri
 }
 
 /// A SOAP 1.2 envelope, headers in `Header`.
-pub fn soap12(ticket: &str, body: &str) -> String {
+pub(crate) fn soap12(ticket: &str, body: &str) -> String {
     format!(
         "<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Header><Credentials xmlns=\"{TNS}\"><Ticket>{ticket}</Ticket></Credentials></e:Header><e:Body>{body}</e:Body></e:Envelope>"
     )
 }
 
 /// The body element `<op xmlns=tns>inner</op>`.
-pub fn op(name: &str, inner: &str) -> String {
+pub(crate) fn op(name: &str, inner: &str) -> String {
     format!("<{name} xmlns=\"{TNS}\">{inner}</{name}>")
 }
 
 /// `<wrapper>` holding Arrays-namespace `int` items.
-pub fn int_array(wrapper: &str, ids: &[i64]) -> String {
+pub(crate) fn int_array(wrapper: &str, ids: &[i64]) -> String {
     let items: String = ids
         .iter()
         .map(|id| format!("<a:int>{id}</a:int>"))

@@ -3,12 +3,10 @@
 //! `?wsdl` alone and calls GetBatchTaskInfo and DeleteBatchTasks through the door to
 //! the service and PostgreSQL. Without Python, venv or pip the test fails, saying why.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{serve, upstream};
+use crate::helpers::{serve, upstream};
 use soap_translator::AppConfig;
 use test_support::TestService;
 use test_support::seed::{IDLE_BATCH_ID, RUNNING_BATCH_ID, SUCCEEDED_BATCH_ID, TICKET};

@@ -1,11 +1,9 @@
 //! The HTTP surface without a service behind it: routing, the WSDL, limits, timeouts,
 //! and the in-band errors the door raises by itself.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::helpers::*;
 use soap_translator::{AppConfig, Mode};
 use test_support::{Breakage, spawn_broken_upstream};
 

@@ -2,13 +2,11 @@
 //! answered with the right SOAP Fault and HTTP status, never a panic or a hang, and
 //! never a call to the service (the upstream here does not exist).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{PATH, assert_well_formed, dead_upstream, send, test_app};
+use crate::helpers::{PATH, assert_well_formed, dead_upstream, send, test_app};
 use soap_translator::AppConfig;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
