@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BatchId, BatchState};
+use super::{Action, BatchId, BatchState, Refusal};
 
 /// Upper bounds on caller-supplied text, so one request cannot fill the database.
 pub struct TextLimits;
@@ -258,6 +258,26 @@ impl BatchPatch {
     /// Whether every named field may change while the batch runs.
     pub fn only_run_reports(&self) -> bool {
         self.fields.iter().all(|f| f.is_run_report())
+    }
+
+    /// `Ok` when the patch may apply to the batch in state `from`: settings are frozen
+    /// while it runs, and a state change must be a legal transition.
+    pub fn check(&self, from: BatchState) -> Result<(), Refusal> {
+        if from == BatchState::Running && !self.only_run_reports() {
+            let leaves_running = self.state.is_some_and(|to| to != BatchState::Running);
+            let only_state_and_reports = self
+                .fields
+                .iter()
+                .all(|f| *f == BatchField::State || f.is_run_report());
+            // Finishing a run through an update (SOAP UpdateBatchTask) is allowed.
+            if !(leaves_running && only_state_and_reports) {
+                return Err(Action::Update.refused(self.id, from));
+            }
+        }
+        match self.state {
+            Some(to) if !from.can_become(to) => Err(Action::moving_to(to).refused(self.id, from)),
+            Some(_) | None => Ok(()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod batch;
 mod ids;
+mod refusal;
 mod secret;
 mod state;
 
@@ -11,5 +12,6 @@ pub use batch::{
     Priority, Schedule, SortKey, TextLimits,
 };
 pub use ids::{BatchId, ItemId};
+pub use refusal::{Action, Refusal, Resource};
 pub use secret::SecretHash;
 pub use state::BatchState;

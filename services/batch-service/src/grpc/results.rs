@@ -10,11 +10,10 @@ use super::convert::{self, Violations, batch_id, batch_to_proto, item_id, state_
 use super::error::ApiError;
 use super::items::{item_to_proto, struct_to_json};
 use super::service::BatchApi;
-use crate::domain::{BatchId, TextLimits};
+use crate::domain::TextLimits;
 use crate::storage::items;
 use crate::storage::results::{
-    self as store, NewResult, RESULTS_PER_PAGE, ResultRecord, ResultSetRecord, SetLookup,
-    UploadOutcome, WebhookStatus,
+    self as store, NewResult, RESULTS_PER_PAGE, ResultRecord, ResultSetRecord, WebhookStatus,
 };
 
 /// SerpWow keeps result sets this many days.
@@ -30,32 +29,11 @@ pub(crate) fn default_retention() -> chrono::Duration {
 
 type Answer<T> = Result<T, Status>;
 
-fn set_not_found(number: i32) -> ApiError {
-    ApiError::NotFound {
-        kind: "result_set",
-        ids: vec![i64::from(number)],
-    }
-}
-
 fn result_set_number(raw: i32) -> Result<i32, ApiError> {
     if raw > 0 {
         Ok(raw)
     } else {
         Err(ApiError::invalid("result_set_id", "must be positive"))
-    }
-}
-
-/// Maps a look-up that found no set to the caller's error.
-fn found<T>(id: BatchId, number: i32, lookup: SetLookup<T>) -> Result<T, ApiError> {
-    match lookup {
-        SetLookup::Found(value) => Ok(value),
-        SetLookup::BatchNotFound => Err(ApiError::batch_not_found(id.get())),
-        SetLookup::SetNotFound => Err(set_not_found(number)),
-        SetLookup::NoWebhook => Err(ApiError::Precondition {
-            violation: "NO_WEBHOOK",
-            id: id.get(),
-            message: format!("batch {} has no notification webhook", id.get()),
-        }),
     }
 }
 
@@ -156,27 +134,13 @@ impl BatchApi {
         let answer = async {
             let id = batch_id("batch_id", req.batch_id)?;
             let new = new_results(req.offset, req.results)?;
-            let outcome = self
+            let stored_count = self
                 .db
                 .write(async |conn| {
                     store::upload(conn, ctx.caller.tenant, id, req.offset, &new).await
                 })
-                .await?;
-            match outcome {
-                UploadOutcome::Stored(stored_count) => {
-                    Ok(pb::UploadResultsResponse { stored_count })
-                }
-                UploadOutcome::BatchNotFound => Err(ApiError::batch_not_found(id.get())),
-                UploadOutcome::NotRunning(state) => Err(ApiError::WrongState {
-                    id: id.get(),
-                    state,
-                    action: "upload results to",
-                }),
-                UploadOutcome::Gap { stored } => Err(ApiError::invalid(
-                    "offset",
-                    format!("must be at most {stored}, the results stored so far"),
-                )),
-            }
+                .await??;
+            Ok::<_, ApiError>(pb::UploadResultsResponse { stored_count })
         };
         Ok(answer.await?)
     }
@@ -191,8 +155,7 @@ impl BatchApi {
             let (batch, sets) = self
                 .db
                 .read(async |conn| store::list_sets(conn, ctx.caller.tenant, id).await)
-                .await?
-                .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
+                .await??;
             Ok::<_, ApiError>(pb::ListResultSetsResponse {
                 result_sets: sets.into_iter().map(result_set_to_proto).collect(),
                 batch: Some(batch_to_proto(batch)),
@@ -209,11 +172,11 @@ impl BatchApi {
         let answer = async {
             let id = batch_id("batch_id", req.batch_id)?;
             let number = result_set_number(req.result_set_id)?;
-            let lookup = self
+            let set = self
                 .db
                 .read(async |conn| store::find_set(conn, ctx.caller.tenant, id, number).await)
-                .await?;
-            Ok::<_, ApiError>(result_set_to_proto(found(id, number, lookup)?))
+                .await??;
+            Ok::<_, ApiError>(result_set_to_proto(set))
         };
         Ok(answer.await?)
     }
@@ -235,14 +198,13 @@ impl BatchApi {
                 n => i64::from(v.int_in("page_size", n, 1..=1_000)),
             };
             v.finish(())?;
-            let lookup = self
+            let (rows, total_size) = self
                 .db
                 .read(async |conn| {
                     store::list_results(conn, ctx.caller.tenant, id, number, req.offset, limit)
                         .await
                 })
-                .await?;
-            let (rows, total_size) = found(id, number, lookup)?;
+                .await??;
             Ok::<_, ApiError>(pb::ListResultsResponse {
                 results: rows.into_iter().map(result_to_proto).collect(),
                 total_size,
@@ -259,13 +221,13 @@ impl BatchApi {
         let answer = async {
             let id = batch_id("batch_id", req.batch_id)?;
             let number = result_set_number(req.result_set_id)?;
-            let lookup = self
+            let set = self
                 .db
                 .write(async |conn| {
                     store::resend_webhook(conn, ctx.caller.tenant, id, number).await
                 })
-                .await?;
-            Ok::<_, ApiError>(result_set_to_proto(found(id, number, lookup)?))
+                .await??;
+            Ok::<_, ApiError>(result_set_to_proto(set))
         };
         Ok(answer.await?)
     }
@@ -295,7 +257,7 @@ impl BatchApi {
                 v.add("parameters", "too large");
             }
             v.finish(())?;
-            let outcome = self
+            let item = self
                 .db
                 .write(async |conn| {
                     items::update(
@@ -308,8 +270,8 @@ impl BatchApi {
                     )
                     .await
                 })
-                .await?;
-            Ok::<_, ApiError>(item_to_proto(Self::items_outcome(id, outcome)?))
+                .await??;
+            Ok::<_, ApiError>(item_to_proto(item))
         };
         Ok(answer.await?)
     }

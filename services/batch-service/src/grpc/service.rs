@@ -12,13 +12,10 @@ use super::convert::{self, batch_id, batch_to_proto, item_id, state_from_proto};
 use super::error::ApiError;
 use super::items::{item_to_proto, new_items};
 use super::paging;
-use crate::domain::{BatchId, BatchState, TextLimits};
+use crate::domain::{BatchState, Refusal, TextLimits};
 use crate::metrics::DeleteOutcome as DeleteMetric;
-use crate::storage::batches::UpdateOutcome;
-use crate::storage::delete::{DeleteOutcome, DeleteRequest};
+use crate::storage::delete::DeleteRequest;
 use crate::storage::grouping::{DeleteQueue, GroupingSettings};
-use crate::storage::items::ItemsOutcome;
-use crate::storage::lifecycle::Transition;
 use crate::storage::{Database, PgPool, batches, items, lifecycle};
 
 /// Default for [`Limits::max_delete_ids`].
@@ -84,28 +81,6 @@ impl BatchApi {
         Ok((ctx, request.into_inner()))
     }
 
-    /// Maps a lifecycle refusal to the error the caller sees.
-    fn transition(id: BatchId, action: &'static str, t: Transition) -> Result<pb::Batch, ApiError> {
-        match t {
-            Transition::Done(record) => Ok(batch_to_proto(*record)),
-            Transition::NotFound => Err(ApiError::batch_not_found(id.get())),
-            Transition::WrongState(state) => Err(ApiError::WrongState {
-                id: id.get(),
-                state,
-                action,
-            }),
-        }
-    }
-
-    pub(super) fn items_outcome<T>(id: BatchId, outcome: ItemsOutcome<T>) -> Result<T, ApiError> {
-        match outcome {
-            ItemsOutcome::Done(value) => Ok(value),
-            ItemsOutcome::BatchNotFound => Err(ApiError::batch_not_found(id.get())),
-            ItemsOutcome::BatchRunning => Err(ApiError::Running(vec![id.get()])),
-            ItemsOutcome::ItemsNotFound(ids) => Err(ApiError::NotFound { kind: "item", ids }),
-        }
-    }
-
     async fn delete(
         &self,
         ctx: RequestContext,
@@ -120,23 +95,17 @@ impl BatchApi {
             ctx.door,
             ctx.trace_id,
         );
-        match self.deletes.delete(request).await? {
-            DeleteOutcome::Deleted(deleted_ids) => {
-                // Debug, not info: this is the hot path, and a bulk delete lists
-                // thousands of ids. The audit table is the record of deletes.
-                tracing::debug!(
-                    tenant.id = ctx.caller.tenant.0,
-                    batch.ids = ?deleted_ids,
-                    door = ctx.door,
-                    "deleted {} batches",
-                    deleted_ids.len()
-                );
-                Ok(pb::DeleteBatchesResponse { deleted_ids })
-            }
-            DeleteOutcome::Missing(ids) => Err(ApiError::NotFound { kind: "batch", ids }),
-            DeleteOutcome::Running(ids) => Err(ApiError::Running(ids)),
-            DeleteOutcome::WebhookFailed(ids) => Err(ApiError::WebhookFailed(ids)),
-        }
+        let deleted_ids = self.deletes.delete(request).await??;
+        // Debug, not info: this is the hot path, and a bulk delete lists
+        // thousands of ids. The audit table is the record of deletes.
+        tracing::debug!(
+            tenant.id = ctx.caller.tenant.0,
+            batch.ids = ?deleted_ids,
+            door = ctx.door,
+            "deleted {} batches",
+            deleted_ids.len()
+        );
+        Ok(pb::DeleteBatchesResponse { deleted_ids })
     }
 
     async fn list(
@@ -172,26 +141,11 @@ impl BatchApi {
         req: pb::UpdateBatchRequest,
     ) -> Result<pb::Batch, ApiError> {
         let patch = convert::update_request(req)?;
-        let id = patch.id;
-        match self
+        let record = self
             .db
             .write(async |conn| batches::update(conn, ctx.caller.tenant, &patch).await)
-            .await?
-        {
-            UpdateOutcome::Updated(record) => Ok(batch_to_proto(*record)),
-            UpdateOutcome::NotFound => Err(ApiError::batch_not_found(id.get())),
-            UpdateOutcome::Running => Err(ApiError::Running(vec![id.get()])),
-            UpdateOutcome::IllegalTransition { from, to } => Err(ApiError::WrongState {
-                id: id.get(),
-                state: from,
-                action: match to {
-                    BatchState::New => "reset",
-                    BatchState::Queued => "start",
-                    BatchState::Running => "run",
-                    BatchState::Succeeded | BatchState::Failed => "finish",
-                },
-            }),
-        }
+            .await??;
+        Ok(batch_to_proto(record))
     }
 
     async fn list_items(
@@ -223,8 +177,7 @@ impl BatchApi {
             .read(async |conn| {
                 items::list(conn, ctx.caller.tenant, id, query, page.limit, page.offset).await
             })
-            .await?
-            .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
+            .await??;
         Ok(pb::ListBatchItemsResponse {
             items: records.into_iter().map(item_to_proto).collect(),
             next_page_token: page.next_token(total, &print),
@@ -261,7 +214,7 @@ impl BatchService for BatchApi {
                     .db
                     .read(async |conn| batches::find(conn, ctx.caller.tenant, id).await)
                     .await?
-                    .ok_or_else(|| ApiError::batch_not_found(id.get()))?;
+                    .ok_or_else(|| Refusal::batch_not_found(id))?;
                 Ok(batch_to_proto(record))
             }
             .await,
@@ -290,14 +243,19 @@ impl BatchService for BatchApi {
         let result = self.delete(ctx, req).await;
         let (outcome, deleted) = match &result {
             Ok(response) => (DeleteMetric::Deleted, response.deleted_ids.len()),
-            Err(ApiError::Running(_)) => (DeleteMetric::Running, 0),
-            Err(ApiError::NotFound { .. }) => (DeleteMetric::Missing, 0),
+            Err(ApiError::Refused(Refusal::Running { .. })) => (DeleteMetric::Running, 0),
+            Err(ApiError::Refused(Refusal::NotFound { .. })) => (DeleteMetric::Missing, 0),
             Err(ApiError::InvalidArgument(_)) => (DeleteMetric::Invalid, 0),
-            Err(ApiError::WebhookFailed(_)) => (DeleteMetric::WebhookFailed, 0),
+            Err(ApiError::Refused(Refusal::WebhookFailed { .. })) => {
+                (DeleteMetric::WebhookFailed, 0)
+            }
             Err(
-                ApiError::WrongState { .. }
+                ApiError::Refused(
+                    Refusal::WrongState { .. }
+                    | Refusal::NoWebhook { .. }
+                    | Refusal::ResultsGap { .. },
+                )
                 | ApiError::Conflict { .. }
-                | ApiError::Precondition { .. }
                 | ApiError::Unauthenticated(_)
                 | ApiError::Unavailable(_)
                 | ApiError::Internal(_),
@@ -315,8 +273,8 @@ impl BatchService for BatchApi {
                 let t = self
                     .db
                     .write(async |conn| lifecycle::start(conn, ctx.caller.tenant, id).await)
-                    .await?;
-                Self::transition(id, "start", t)
+                    .await??;
+                Ok(batch_to_proto(t))
             }
             .await,
         )
@@ -330,8 +288,8 @@ impl BatchService for BatchApi {
                 let t = self
                     .db
                     .write(async |conn| lifecycle::stop(conn, ctx.caller.tenant, id).await)
-                    .await?;
-                Self::transition(id, "stop", t)
+                    .await??;
+                Ok(batch_to_proto(t))
             }
             .await,
         )
@@ -400,8 +358,8 @@ impl BatchService for BatchApi {
                         lifecycle::report_progress(conn, ctx.caller.tenant, id, percent, &text)
                             .await
                     })
-                    .await?;
-                Self::transition(id, "report progress of", t)
+                    .await??;
+                Ok(batch_to_proto(t))
             }
             .await,
         )
@@ -432,8 +390,8 @@ impl BatchService for BatchApi {
                         )
                         .await
                     })
-                    .await?;
-                Self::transition(id, "finish", t)
+                    .await??;
+                Ok(batch_to_proto(t))
             }
             .await,
         )
@@ -448,11 +406,10 @@ impl BatchService for BatchApi {
             async {
                 let id = batch_id("batch_id", req.batch_id)?;
                 let new = new_items(req.items)?;
-                let outcome = self
+                let (records, batch) = self
                     .db
                     .write(async |conn| items::add(conn, ctx.caller.tenant, id, &new).await)
-                    .await?;
-                let (records, batch) = Self::items_outcome(id, outcome)?;
+                    .await??;
                 Ok(pb::AddBatchItemsResponse {
                     items: records.into_iter().map(item_to_proto).collect(),
                     batch: Some(batch_to_proto(batch)),
@@ -488,11 +445,10 @@ impl BatchService for BatchApi {
                     .enumerate()
                     .map(|(i, raw)| item_id(&format!("item_ids[{i}]"), *raw))
                     .collect::<Result<Vec<_>, _>>()?;
-                let outcome = self
+                let deleted_item_ids = self
                     .db
                     .write(async |conn| items::delete(conn, ctx.caller.tenant, id, &item_ids).await)
-                    .await?;
-                let deleted_item_ids = Self::items_outcome(id, outcome)?;
+                    .await??;
                 Ok(pb::DeleteBatchItemsResponse { deleted_item_ids })
             }
             .await,
@@ -507,11 +463,10 @@ impl BatchService for BatchApi {
         respond(
             async {
                 let id = batch_id("batch_id", req.batch_id)?;
-                let outcome = self
+                let deleted_count = self
                     .db
                     .write(async |conn| items::clear(conn, ctx.caller.tenant, id).await)
-                    .await?;
-                let deleted_count = Self::items_outcome(id, outcome)?;
+                    .await??;
                 Ok(pb::ClearBatchItemsResponse { deleted_count })
             }
             .await,

@@ -8,30 +8,26 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{batch_runs, batches};
 use super::{BatchRecord, TenantId};
-use crate::domain::{BatchId, BatchState};
+use crate::domain::{Action, BatchId, BatchState, Refusal};
 
-/// What a state change found.
-#[derive(Debug)]
-pub enum Transition {
-    Done(Box<BatchRecord>),
-    NotFound,
-    /// The batch is in a state the change does not apply to.
-    WrongState(BatchState),
-}
+/// A state change's answer: the batch as it is afterwards, or why it was refused.
+pub type Transition = Result<BatchRecord, Refusal>;
 
 fn db_states(states: &[BatchState]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_db_str()).collect()
 }
 
+/// Why `action` changed nothing: the batch is missing or in another state.
 async fn explain_refusal(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
+    action: Action,
 ) -> QueryResult<Transition> {
-    Ok(match super::batches::find(conn, tenant, id).await? {
-        Some(batch) => Transition::WrongState(batch.state()),
-        None => Transition::NotFound,
-    })
+    Ok(Err(match super::batches::find(conn, tenant, id).await? {
+        Some(batch) => action.refused(id, batch.state()),
+        None => Refusal::batch_not_found(id),
+    }))
 }
 
 /// Queues a run of a NEW, SUCCEEDED or FAILED batch.
@@ -46,7 +42,7 @@ pub async fn start(
         batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq_any(db_states(&BatchState::STARTABLE))),
+            .filter(batches::state.eq_any(db_states(Action::Start.allowed_in()))),
     )
     .set((
         batches::state.eq(BatchState::Queued.as_db_str()),
@@ -58,8 +54,8 @@ pub async fn start(
     .await
     .optional()?;
     match started {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::Start).await,
     }
 }
 
@@ -80,8 +76,8 @@ pub async fn stop(
         })
         .await?;
     match stopped {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::Stop).await,
     }
 }
 
@@ -103,7 +99,7 @@ async fn stop_where(
     let now = Utc::now();
     let mut target = diesel::update(batches::table)
         .filter(batches::tenant_id.eq(tenant.0))
-        .filter(batches::state.eq_any(db_states(&BatchState::STOPPABLE)))
+        .filter(batches::state.eq_any(db_states(Action::Stop.allowed_in())))
         .into_boxed();
     if let Some(id) = only {
         target = target.filter(batches::id.eq(id.get()));
@@ -205,7 +201,7 @@ pub async fn report_progress(
         batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq(BatchState::Running.as_db_str())),
+            .filter(batches::state.eq_any(db_states(Action::ReportProgress.allowed_in()))),
     )
     .set((
         batches::progress_percent.eq(percent),
@@ -217,8 +213,8 @@ pub async fn report_progress(
     .await
     .optional()?;
     match updated {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::ReportProgress).await,
     }
 }
 
@@ -239,7 +235,7 @@ pub async fn finish(
                 batches::table
                     .filter(batches::id.eq(id.get()))
                     .filter(batches::tenant_id.eq(tenant.0))
-                    .filter(batches::state.eq(BatchState::Running.as_db_str())),
+                    .filter(batches::state.eq_any(db_states(Action::Finish.allowed_in()))),
             )
             .set((
                 batches::state.eq(outcome.as_db_str()),
@@ -260,7 +256,7 @@ pub async fn finish(
         })
         .await?;
     match finished {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::Finish).await,
     }
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::schema::{batch_runs, batches, result_sets, results};
 use super::{BatchRecord, TenantId};
-use crate::domain::{BatchId, BatchState};
+use crate::domain::{Action, BatchId, BatchState, Refusal, Resource};
 
 /// Results per page of a set's downloads (the REST door's files and the webhook links).
 pub const RESULTS_PER_PAGE: i64 = 1_000;
@@ -132,31 +132,8 @@ pub struct ResultRecord {
     pub document: Value,
 }
 
-/// What an upload found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UploadOutcome {
-    /// Results stored for the run so far.
-    Stored(i64),
-    BatchNotFound,
-    /// Only a RUNNING batch takes results.
-    NotRunning(BatchState),
-    /// The chunk starts after the end of what is stored; nothing was written.
-    Gap {
-        stored: i64,
-    },
-}
-
-/// What a look-up of one set found.
-#[derive(Debug)]
-pub enum SetLookup<T> {
-    Found(T),
-    BatchNotFound,
-    SetNotFound,
-    /// Resending: the batch has no notification webhook.
-    NoWebhook,
-}
-
-/// Stores one chunk of the running batch's results at `offset`.
+/// Stores one chunk of the running batch's results at `offset`; returns how many
+/// results the run has stored so far.
 #[tracing::instrument(name = "INSERT results", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "INSERT", db.collection.name = "results", batch.id = id.get()))]
 pub async fn upload(
     conn: &mut AsyncPgConnection,
@@ -164,7 +141,7 @@ pub async fn upload(
     id: BatchId,
     offset: i64,
     new: &[NewResult],
-) -> QueryResult<UploadOutcome> {
+) -> QueryResult<Result<i64, Refusal>> {
     conn.transaction(async |conn| {
         // A share lock: a concurrent finish (which updates the row) waits for this
         // chunk, so the set it closes holds it.
@@ -177,11 +154,11 @@ pub async fn upload(
             .await
             .optional()?;
         let Some(state) = state else {
-            return Ok(UploadOutcome::BatchNotFound);
+            return Ok(Err(Refusal::batch_not_found(id)));
         };
         let state = BatchState::from_db_str(&state).unwrap_or(BatchState::Failed);
-        if state != BatchState::Running {
-            return Ok(UploadOutcome::NotRunning(state));
+        if let Err(refusal) = Action::UploadResults.check(id, state) {
+            return Ok(Err(refusal));
         }
         let set_id = open_set(conn, id.get()).await?;
         let stored: i64 = results::table
@@ -190,7 +167,7 @@ pub async fn upload(
             .get_result(conn)
             .await?;
         if offset > stored {
-            return Ok(UploadOutcome::Gap { stored });
+            return Ok(Err(Refusal::ResultsGap { stored }));
         }
         if !new.is_empty() {
             let rows: Vec<_> = new
@@ -215,7 +192,7 @@ pub async fn upload(
                 .await?;
         }
         // Positions are dense from 0, so this is the new count.
-        Ok(UploadOutcome::Stored(stored.max(offset + new.len() as i64)))
+        Ok(Ok(stored.max(offset + new.len() as i64)))
     })
     .await
 }
@@ -306,16 +283,15 @@ pub(crate) async fn close(
     Ok(())
 }
 
-/// The batch and its unexpired, finished sets, newest first; `None` when the batch
-/// does not exist for the tenant.
+/// The batch and its unexpired, finished sets, newest first.
 #[tracing::instrument(name = "SELECT result_sets", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "result_sets", batch.id = id.get()))]
 pub async fn list_sets(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
-) -> QueryResult<Option<(BatchRecord, Vec<ResultSetRecord>)>> {
+) -> QueryResult<Result<(BatchRecord, Vec<ResultSetRecord>), Refusal>> {
     let Some(batch) = super::batches::find(conn, tenant, id).await? else {
-        return Ok(None);
+        return Ok(Err(Refusal::batch_not_found(id)));
     };
     let sets = result_sets::table
         .filter(result_sets::batch_id.eq(id.get()))
@@ -325,7 +301,7 @@ pub async fn list_sets(
         .select(ResultSetRecord::as_select())
         .load(conn)
         .await?;
-    Ok(Some((batch, sets)))
+    Ok(Ok((batch, sets)))
 }
 
 /// One finished, unexpired set of the tenant's batch.
@@ -335,7 +311,7 @@ pub async fn find_set(
     tenant: TenantId,
     id: BatchId,
     number: i32,
-) -> QueryResult<SetLookup<ResultSetRecord>> {
+) -> QueryResult<Result<ResultSetRecord, Refusal>> {
     let found: Option<(i64, Option<ResultSetRecord>)> = batches::table
         .left_join(
             result_sets::table.on(result_sets::batch_id
@@ -350,9 +326,12 @@ pub async fn find_set(
         .await
         .optional()?;
     Ok(match found {
-        None => SetLookup::BatchNotFound,
-        Some((_, None)) => SetLookup::SetNotFound,
-        Some((_, Some(set))) => SetLookup::Found(set),
+        None => Err(Refusal::batch_not_found(id)),
+        Some((_, None)) => Err(Refusal::NotFound {
+            resource: Resource::ResultSet,
+            ids: vec![i64::from(number)],
+        }),
+        Some((_, Some(set))) => Ok(set),
     })
 }
 
@@ -365,11 +344,10 @@ pub async fn list_results(
     number: i32,
     offset: i64,
     limit: i64,
-) -> QueryResult<SetLookup<(Vec<ResultRecord>, i64)>> {
+) -> QueryResult<Result<(Vec<ResultRecord>, i64), Refusal>> {
     let set = match find_set(conn, tenant, id, number).await? {
-        SetLookup::Found(set) => set,
-        SetLookup::BatchNotFound => return Ok(SetLookup::BatchNotFound),
-        SetLookup::SetNotFound | SetLookup::NoWebhook => return Ok(SetLookup::SetNotFound),
+        Ok(set) => set,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let rows = results::table
         .filter(results::result_set_id.eq(set.id))
@@ -379,7 +357,7 @@ pub async fn list_results(
         .select(ResultRecord::as_select())
         .load(conn)
         .await?;
-    Ok(SetLookup::Found((rows, set.searches_total)))
+    Ok(Ok((rows, set.searches_total)))
 }
 
 /// Queues the set's webhook again, to the batch's current webhook URL.
@@ -389,17 +367,17 @@ pub async fn resend_webhook(
     tenant: TenantId,
     id: BatchId,
     number: i32,
-) -> QueryResult<SetLookup<ResultSetRecord>> {
+) -> QueryResult<Result<ResultSetRecord, Refusal>> {
     let set = match find_set(conn, tenant, id, number).await? {
-        SetLookup::Found(set) => set,
-        other => return Ok(other),
+        Ok(set) => set,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let Some(batch) = super::batches::find(conn, tenant, id).await? else {
-        return Ok(SetLookup::BatchNotFound);
+        return Ok(Err(Refusal::batch_not_found(id)));
     };
     let url = batch.notification().webhook_url;
     if url.is_empty() {
-        return Ok(SetLookup::NoWebhook);
+        return Ok(Err(Refusal::NoWebhook { id }));
     }
     let entry = serde_json::json!([WebhookLogEntry::now("Webhook resend requested.")]);
     let set = diesel::update(result_sets::table.find(set.id))
@@ -413,7 +391,7 @@ pub async fn resend_webhook(
         .returning(ResultSetRecord::as_returning())
         .get_result(conn)
         .await?;
-    Ok(SetLookup::Found(set))
+    Ok(Ok(set))
 }
 
 /// Deletes expired sets (and their results), and the never-finished sets of runs
