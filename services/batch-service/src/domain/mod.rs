@@ -1,5 +1,5 @@
 //! Values that can only hold what the service accepts. They are built once, at the gRPC
-//! edge (see `grpc::convert`), and everything behind that trusts them.
+//! edge (see `grpc::parse`), and everything behind that trusts them.
 
 mod batch;
 mod ids;
@@ -8,8 +8,9 @@ mod secret;
 mod state;
 
 pub use batch::{
-    BatchField, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification, Parameter,
-    Priority, Schedule, SortKey, TextLimits,
+    BatchField, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification,
+    NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart, SortKey,
+    TextLimits,
 };
 pub use ids::{BatchId, ItemId};
 pub use refusal::{Action, Refusal, Resource};

@@ -73,6 +73,12 @@ impl ApiError {
     }
 }
 
+impl From<FieldViolation> for ApiError {
+    fn from(violation: FieldViolation) -> Self {
+        Self::InvalidArgument(vec![violation])
+    }
+}
+
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match error {
@@ -91,6 +97,25 @@ impl From<StorageError> for ApiError {
 impl From<DieselError> for ApiError {
     fn from(error: DieselError) -> Self {
         StorageError::from(error).into()
+    }
+}
+
+// Handlers use `?` on each step; every failure goes through `ApiError`'s map below.
+impl From<FieldViolation> for Status {
+    fn from(violation: FieldViolation) -> Self {
+        ApiError::from(violation).into()
+    }
+}
+
+impl From<StorageError> for Status {
+    fn from(error: StorageError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<Refusal> for Status {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::from(refusal).into()
     }
 }
 
