@@ -68,18 +68,18 @@ fn notification(n: Notification) -> pb::Notification {
 pub(super) fn batch(record: BatchRecord) -> pb::Batch {
     pb::Batch {
         id: record.id,
-        state: state(record.state()).into(),
-        priority: priority(record.priority()).into(),
+        state: state(record.state).into(),
+        priority: priority(record.priority).into(),
         parameters: record
-            .parameters()
+            .parameters
             .into_iter()
             .map(|p| pb::Parameter {
                 key: p.key,
                 value: p.value,
             })
             .collect(),
-        schedule: Some(schedule(record.schedule())),
-        notification: Some(notification(record.notification())),
+        schedule: Some(schedule(record.schedule)),
+        notification: Some(notification(record.notification)),
         create_time: Some(timestamp(record.created_at)),
         update_time: Some(timestamp(record.updated_at)),
         last_start_time: record.last_started_at.map(timestamp),
@@ -111,10 +111,7 @@ pub(super) fn item(record: ItemRecord) -> pb::BatchItem {
         id: record.id,
         batch_id: record.batch_id,
         custom_id: record.custom_id,
-        parameters: Some(match record.parameters {
-            Value::Object(map) => json_struct(map),
-            _ => prost_types::Struct::default(),
-        }),
+        parameters: Some(json_struct(record.parameters)),
         create_time: Some(timestamp(record.created_at)),
     }
 }
@@ -140,14 +137,15 @@ fn json_value(value: Value) -> prost_types::Value {
 }
 
 pub(super) fn result_set(set: ResultSetRecord) -> pb::ResultSet {
-    let webhook_status = match set.webhook_status() {
+    let webhook_status = match set.webhook_status {
         WebhookStatus::None => pb::WebhookStatus::None,
         WebhookStatus::Pending => pb::WebhookStatus::Pending,
         WebhookStatus::Ok => pb::WebhookStatus::Ok,
         WebhookStatus::Failed => pb::WebhookStatus::Failed,
     };
+    let page_count = i32::try_from(set.page_count()).unwrap_or(i32::MAX);
     let webhook_log = set
-        .webhook_log()
+        .webhook_log
         .into_iter()
         .map(|entry| pb::WebhookLogEntry {
             time: DateTime::parse_from_rfc3339(&entry.date_time)
@@ -159,14 +157,17 @@ pub(super) fn result_set(set: ResultSetRecord) -> pb::ResultSet {
     pb::ResultSet {
         batch_id: set.batch_id,
         id: set.number.unwrap_or_default(),
-        outcome: state(set.outcome()).into(),
+        outcome: set
+            .outcome
+            .map_or(pb::BatchState::Unspecified, state)
+            .into(),
         start_time: Some(timestamp(set.started_at)),
         end_time: set.ended_at.map(timestamp),
         expire_time: set.expires_at.map(timestamp),
         searches_total: set.searches_total,
         searches_completed: set.searches_completed,
         searches_failed: set.searches_failed,
-        page_count: i32::try_from(set.page_count()).unwrap_or(i32::MAX),
+        page_count,
         webhook_status: webhook_status.into(),
         webhook_log,
     }

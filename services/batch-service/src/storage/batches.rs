@@ -181,7 +181,7 @@ pub async fn update(
         else {
             return Ok(Err(Refusal::batch_not_found(patch.id)));
         };
-        if let Err(refusal) = patch.check(current.state()) {
+        if let Err(refusal) = patch.check(current.state) {
             return Ok(Err(refusal));
         }
         let changes = Changes::new(&current, patch);
@@ -232,10 +232,10 @@ impl<'a> Changes<'a> {
         let v = &patch.values;
         let set = |field| patch.touches(field);
         let now = Utc::now();
-        let new_state = patch.state.filter(|to| *to != current.state());
-        let mut schedule = current.schedule();
+        let new_state = patch.state.filter(|to| *to != current.state);
+        let mut schedule = current.schedule.clone();
         schedule.merge(&v.schedule, &patch.schedule_parts);
-        let mut notification = current.notification();
+        let mut notification = current.notification.clone();
         notification.merge(&v.notification, &patch.notification_parts);
         Self {
             name: set(BatchField::Name).then_some(v.name.as_str()),

@@ -32,7 +32,7 @@ async fn lock_changeable_batch(
         .optional()?;
     Ok(match batch {
         None => Err(Refusal::batch_not_found(id)),
-        Some(b) => Action::ChangeItems.check(id, b.state()).map(|()| b),
+        Some(b) => Action::ChangeItems.check(id, b.state).map(|()| b),
     })
 }
 
@@ -222,10 +222,7 @@ pub async fn update(
                 ids: vec![item.get()],
             }));
         };
-        let mut merged = match current.parameters {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
+        let mut merged = current.parameters;
         for (key, value) in parameters {
             if value.is_null() {
                 merged.remove(key);

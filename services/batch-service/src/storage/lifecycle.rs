@@ -25,7 +25,7 @@ async fn explain_refusal(
     action: Action,
 ) -> QueryResult<Transition> {
     Ok(Err(match super::batches::find(conn, tenant, id).await? {
-        Some(batch) => action.refused(id, batch.state()),
+        Some(batch) => action.refused(id, batch.state),
         None => Refusal::batch_not_found(id),
     }))
 }

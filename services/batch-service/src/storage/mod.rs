@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod batches;
+pub mod columns;
 pub mod delete;
 pub mod error;
 pub mod grouping;

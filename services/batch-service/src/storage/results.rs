@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
+use super::columns::Json;
 use super::schema::{batch_runs, batches, result_sets, results};
 use super::{BatchRecord, TenantId};
 use crate::domain::{Action, BatchId, BatchState, Refusal, Resource};
@@ -37,7 +38,7 @@ impl WebhookStatus {
         }
     }
 
-    fn from_db_str(raw: &str) -> Option<Self> {
+    pub(super) fn from_db_str(raw: &str) -> Option<Self> {
         [Self::None, Self::Pending, Self::Ok, Self::Failed]
             .into_iter()
             .find(|s| s.as_db_str() == raw)
@@ -52,18 +53,21 @@ pub struct ResultSetRecord {
     pub batch_id: i64,
     pub run_id: i64,
     pub number: Option<i32>,
-    pub outcome: Option<String>,
+    /// SUCCEEDED or FAILED once the run finished.
+    pub outcome: Option<BatchState>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub searches_total: i64,
     pub searches_completed: i64,
     pub searches_failed: i64,
-    pub webhook_status: String,
+    pub webhook_status: WebhookStatus,
     pub webhook_url: String,
     pub webhook_attempts: i32,
     pub webhook_due_at: Option<DateTime<Utc>>,
-    pub webhook_log: Value,
+    /// Oldest first.
+    #[diesel(deserialize_as = Json<Vec<WebhookLogEntry>>)]
+    pub webhook_log: Vec<WebhookLogEntry>,
 }
 
 /// One line of a set's webhook log.
@@ -84,22 +88,6 @@ impl WebhookLogEntry {
 }
 
 impl ResultSetRecord {
-    /// The CHECK constraint allows nothing else; an unknown spelling reads as failed.
-    pub fn webhook_status(&self) -> WebhookStatus {
-        WebhookStatus::from_db_str(&self.webhook_status).unwrap_or(WebhookStatus::Failed)
-    }
-
-    pub fn outcome(&self) -> BatchState {
-        match self.outcome.as_deref() {
-            Some("succeeded") => BatchState::Succeeded,
-            _ => BatchState::Failed,
-        }
-    }
-
-    pub fn webhook_log(&self) -> Vec<WebhookLogEntry> {
-        serde_json::from_value(self.webhook_log.clone()).unwrap_or_default()
-    }
-
     /// Pages of [`RESULTS_PER_PAGE`]; an empty set still has one (empty) page.
     pub fn page_count(&self) -> i64 {
         pages(self.searches_total)
@@ -145,7 +133,7 @@ pub async fn upload(
     conn.transaction(async |conn| {
         // A share lock: a concurrent finish (which updates the row) waits for this
         // chunk, so the set it closes holds it.
-        let state: Option<String> = batches::table
+        let state: Option<BatchState> = batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
             .select(batches::state)
@@ -156,7 +144,6 @@ pub async fn upload(
         let Some(state) = state else {
             return Ok(Err(Refusal::batch_not_found(id)));
         };
-        let state = BatchState::from_db_str(&state).unwrap_or(BatchState::Failed);
         if let Err(refusal) = Action::UploadResults.check(id, state) {
             return Ok(Err(refusal));
         }
@@ -258,7 +245,7 @@ pub(crate) async fn close(
         .count()
         .get_result(conn)
         .await?;
-    let webhook = batch.notification().webhook_url;
+    let webhook = batch.notification.webhook_url.clone();
     let now = Utc::now();
     let (status, due) = if webhook.is_empty() {
         (WebhookStatus::None, None)
@@ -375,7 +362,7 @@ pub async fn resend_webhook(
     let Some(batch) = super::batches::find(conn, tenant, id).await? else {
         return Ok(Err(Refusal::batch_not_found(id)));
     };
-    let url = batch.notification().webhook_url;
+    let url = batch.notification.webhook_url.clone();
     if url.is_empty() {
         return Ok(Err(Refusal::NoWebhook { id }));
     }

@@ -14,7 +14,7 @@ use batch_service::storage::migrations;
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, Bool, Text};
 use diesel_async::RunQueryDsl as _;
-use test_support::TestDatabase;
+use test_support::{TestDatabase, TestService};
 
 const HAND_WRITTEN_SCHEMA: &str = include_str!("../../src/storage/schema.rs");
 
@@ -185,4 +185,35 @@ fn the_parser_reads_keys_columns_and_nullability() {
             columns: vec!["a -> Int8".into(), "b -> Nullable<Text>".into()],
         }
     );
+}
+
+/// A row the code cannot read (here a schedule written by hand, with a kind the
+/// service does not know) fails the read loudly instead of reading as a default.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_the_code_cannot_read_is_an_internal_error() {
+    use batch_proto::v1 as pb;
+    use tonic::Code;
+
+    use crate::{authed, expect_code, seed};
+
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    // (Not `svc.execute`: diesel's `RunQueryDsl::execute` is in scope.)
+    TestService::execute(
+        &svc,
+        &format!(
+            "UPDATE batches SET schedule = '{{\"kind\": \"fortnightly\"}}' WHERE id = {}",
+            seed::IDLE_BATCH_ID
+        ),
+    )
+    .await;
+    let read = client
+        .get_batch(authed(
+            pb::GetBatchRequest {
+                id: seed::IDLE_BATCH_ID,
+            },
+            seed::API_KEY,
+        ))
+        .await;
+    expect_code(read, Code::Internal);
 }
