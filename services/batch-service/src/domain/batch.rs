@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Action, BatchId, BatchState, Refusal};
+use super::{Action, BatchId, BatchState, BoundedText, Refusal, ShortText};
 
 /// Upper bounds on caller-supplied text, so one request cannot fill the database.
 pub struct TextLimits;
@@ -339,7 +339,7 @@ pub enum NameMatch {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameFilter {
-    pub text: String,
+    pub text: BoundedText<{ TextLimits::NAME }>,
     pub how: NameMatch,
 }
 
@@ -367,7 +367,7 @@ pub struct ListQuery {
     pub last_started_after: Option<DateTime<Utc>>,
     pub last_started_before: Option<DateTime<Utc>>,
     pub has_results: Option<bool>,
-    pub destination_id: Option<String>,
+    pub destination_id: Option<ShortText>,
     pub sort: SortKey,
     pub descending: bool,
 }

@@ -6,6 +6,7 @@ mod ids;
 mod refusal;
 mod secret;
 mod state;
+mod text;
 
 pub use batch::{
     BatchField, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification,
@@ -15,4 +16,5 @@ pub use batch::{
 pub use ids::{BatchId, ItemId};
 pub use refusal::{Action, Refusal, Resource};
 pub use secret::SecretHash;
-pub use state::BatchState;
+pub use state::{BatchState, RunOutcome};
+pub use text::{BoundedText, LongText, ShortText, TextError};

@@ -54,6 +54,22 @@ impl BatchState {
     }
 }
 
+/// How a run ends: the states FinishBatch may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+}
+
+impl From<RunOutcome> for BatchState {
+    fn from(outcome: RunOutcome) -> Self {
+        match outcome {
+            RunOutcome::Succeeded => BatchState::Succeeded,
+            RunOutcome::Failed => BatchState::Failed,
+        }
+    }
+}
+
 impl fmt::Display for BatchState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_db_str())

@@ -6,6 +6,7 @@ use tonic::{Request, Response};
 
 use super::service::{BatchApi, RpcResult};
 use super::{parse, to_proto};
+use crate::domain::ShortText;
 use crate::storage::items;
 
 pub(super) async fn add_batch_items(
@@ -33,7 +34,7 @@ pub(super) async fn list_batch_items(
     let (items, total) = api
         .db
         .read(async |conn| {
-            let (query, page) = (list.query.as_deref(), list.page);
+            let (query, page) = (list.query.as_ref().map(ShortText::as_str), list.page);
             items::list(
                 conn,
                 ctx.caller.tenant,
@@ -92,7 +93,7 @@ pub(super) async fn update_batch_item(
         .db
         .write(async |conn| {
             let (id, item) = (update.batch, update.item);
-            let custom_id = update.custom_id.as_deref();
+            let custom_id = update.custom_id.as_ref().map(ShortText::as_str);
             items::update(
                 conn,
                 ctx.caller.tenant,

@@ -55,7 +55,7 @@ pub(super) async fn claim_next_batch(
     let worker = parse::claim_next_batch(req)?;
     let claimed = api
         .db
-        .write(async |conn| lifecycle::claim_next(conn, ctx.caller.tenant, &worker).await)
+        .write(async |conn| lifecycle::claim_next(conn, ctx.caller.tenant, worker.as_str()).await)
         .await?;
     Ok(Response::new(pb::ClaimNextBatchResponse {
         batch: claimed.map(to_proto::batch),
@@ -72,7 +72,8 @@ pub(super) async fn report_progress(
         .db
         .write(async |conn| {
             let (id, percent) = (progress.id, progress.percent);
-            lifecycle::report_progress(conn, ctx.caller.tenant, id, percent, &progress.text).await
+            lifecycle::report_progress(conn, ctx.caller.tenant, id, percent, progress.text.as_str())
+                .await
         })
         .await??;
     Ok(Response::new(to_proto::batch(batch)))
@@ -94,7 +95,7 @@ pub(super) async fn finish_batch(
                 ctx.caller.tenant,
                 id,
                 outcome,
-                &finish.result,
+                finish.result.as_str(),
                 retention,
             )
             .await

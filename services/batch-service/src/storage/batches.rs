@@ -123,7 +123,7 @@ fn filtered<'a>(tenant: TenantId, query: &'a ListQuery) -> BoxedBatches<'a> {
         None => {}
     }
     if let Some(destination) = &query.destination_id {
-        q = q.filter(batches::destination_ids.contains(vec![destination.clone()]));
+        q = q.filter(batches::destination_ids.contains(vec![destination.to_string()]));
     }
     q
 }

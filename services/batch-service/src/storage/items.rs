@@ -7,12 +7,12 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{batch_items, batches};
 use super::{BatchRecord, ItemRecord, TenantId};
-use crate::domain::{Action, BatchId, ItemId, Refusal, Resource};
+use crate::domain::{Action, BatchId, ItemId, Refusal, Resource, ShortText};
 
 /// A new item: the client's id and its parameters (a JSON object).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewItem {
-    pub custom_id: String,
+    pub custom_id: ShortText,
     pub parameters: serde_json::Value,
 }
 
@@ -68,7 +68,7 @@ pub async fn add(
             .map(|item| {
                 (
                     batch_items::batch_id.eq(id.get()),
-                    batch_items::custom_id.eq(&item.custom_id),
+                    batch_items::custom_id.eq(item.custom_id.as_str()),
                     batch_items::parameters.eq(&item.parameters),
                 )
             })

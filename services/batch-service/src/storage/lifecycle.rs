@@ -8,7 +8,7 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{batch_runs, batches};
 use super::{BatchRecord, TenantId};
-use crate::domain::{Action, BatchId, BatchState, Refusal};
+use crate::domain::{Action, BatchId, BatchState, Refusal, RunOutcome};
 
 /// A state change's answer: the batch as it is afterwards, or why it was refused.
 pub type Transition = Result<BatchRecord, Refusal>;
@@ -218,14 +218,14 @@ pub async fn report_progress(
     }
 }
 
-/// Ends the run of a RUNNING batch as SUCCEEDED or FAILED (the caller checks which),
-/// and closes the run's result set, kept for `retention`.
+/// Ends the run of a RUNNING batch, and closes the run's result set, kept for
+/// `retention`.
 #[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
-    outcome: BatchState,
+    outcome: RunOutcome,
     result: &str,
     retention: chrono::Duration,
 ) -> QueryResult<Transition> {
@@ -238,7 +238,7 @@ pub async fn finish(
                     .filter(batches::state.eq_any(db_states(Action::Finish.allowed_in()))),
             )
             .set((
-                batches::state.eq(outcome.as_db_str()),
+                batches::state.eq(BatchState::from(outcome).as_db_str()),
                 batches::result.eq(result),
                 batches::results_count.eq(batches::results_count + 1),
                 batches::updated_at.eq(Utc::now()),
@@ -250,7 +250,7 @@ pub async fn finish(
             if let Some(batch) = &finished {
                 // The set first: it belongs to the run that is still open.
                 super::results::close(conn, batch, outcome, retention).await?;
-                close_runs(conn, &[id.get()], outcome, result).await?;
+                close_runs(conn, &[id.get()], outcome.into(), result).await?;
             }
             Ok::<_, diesel::result::Error>(finished)
         })

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::columns::Json;
 use super::schema::{batch_runs, batches, result_sets, results};
 use super::{BatchRecord, TenantId};
-use crate::domain::{Action, BatchId, BatchState, Refusal, Resource};
+use crate::domain::{Action, BatchId, BatchState, Refusal, Resource, RunOutcome, ShortText};
 
 /// Results per page of a set's downloads (the REST door's files and the webhook links).
 pub const RESULTS_PER_PAGE: i64 = 1_000;
@@ -104,7 +104,7 @@ pub fn pages(total: i64) -> i64 {
 pub struct NewResult {
     /// 0 when the worker names the search only by custom id.
     pub item_id: i64,
-    pub custom_id: String,
+    pub custom_id: ShortText,
     pub succeeded: bool,
     pub document: Value,
 }
@@ -165,7 +165,7 @@ pub async fn upload(
                         results::result_set_id.eq(set_id),
                         results::position.eq(position),
                         results::item_id.eq(r.item_id),
-                        results::custom_id.eq(&r.custom_id),
+                        results::custom_id.eq(r.custom_id.as_str()),
                         results::succeeded.eq(r.succeeded),
                         results::document.eq(&r.document),
                     )
@@ -230,7 +230,7 @@ async fn open_set(conn: &mut AsyncPgConnection, batch_id: i64) -> QueryResult<i6
 pub(crate) async fn close(
     conn: &mut AsyncPgConnection,
     batch: &BatchRecord,
-    outcome: BatchState,
+    outcome: RunOutcome,
     retention: Duration,
 ) -> QueryResult<()> {
     let set_id = open_set(conn, batch.id).await?;
@@ -255,7 +255,7 @@ pub(crate) async fn close(
     diesel::update(result_sets::table.find(set_id))
         .set((
             result_sets::number.eq(batch.results_count),
-            result_sets::outcome.eq(outcome.as_db_str()),
+            result_sets::outcome.eq(BatchState::from(outcome).as_db_str()),
             result_sets::ended_at.eq(now),
             result_sets::expires_at.eq(now + retention),
             result_sets::searches_total.eq(total),

@@ -8,8 +8,8 @@ use super::paging::{self, Page};
 use super::{Violations, batch_id, state, time};
 use crate::domain::{
     BatchField, BatchId, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification,
-    NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart, SortKey,
-    TextLimits,
+    NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart, ShortText,
+    SortKey, TextLimits,
 };
 use crate::grpc::error::ApiError;
 
@@ -169,7 +169,7 @@ pub(crate) fn list_batches(req: pb::ListBatchesRequest) -> Result<ListBatches, A
             NameMatch::Exact
         }
     };
-    let name_text = v.text("name", req.name, TextLimits::NAME);
+    let name_text = v.bounded("name", req.name);
     let sort = match pb::BatchOrder::try_from(req.order_by) {
         Ok(pb::BatchOrder::Unspecified | pb::BatchOrder::Id) => SortKey::Id,
         Ok(pb::BatchOrder::Name) => SortKey::Name,
@@ -185,7 +185,7 @@ pub(crate) fn list_batches(req: pb::ListBatchesRequest) -> Result<ListBatches, A
     if req.owner_ids.len() > paging::MAX_PAGE as usize {
         v.add("owner_ids", format!("at most {} ids", paging::MAX_PAGE));
     }
-    let destination_id = v.text("destination_id", req.destination_id, TextLimits::SHORT_TEXT);
+    let destination_id: ShortText = v.bounded("destination_id", req.destination_id);
     let query = ListQuery {
         limit: page.limit,
         offset: page.offset,

@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 
 use super::paging::{self, Page};
 use super::{Violations, batch_id, item_id};
-use crate::domain::{BatchId, ItemId, TextLimits};
+use crate::domain::{BatchId, ItemId, ShortText, TextLimits};
 use crate::grpc::error::ApiError;
 use crate::storage::items::NewItem;
 
@@ -17,8 +17,6 @@ const MAX_ITEMS_PER_CALL: usize = 1_000;
 const MAX_ITEM_JSON_BYTES: usize = 64 * 1024;
 /// Items per page when the request does not say.
 const DEFAULT_ITEM_PAGE: i32 = 1_000;
-/// At most this long a client's id for an item.
-const MAX_CUSTOM_ID_BYTES: usize = 1_024;
 
 /// An `AddBatchItems`.
 #[derive(Debug)]
@@ -58,11 +56,7 @@ pub(crate) fn add_batch_items(req: pb::AddBatchItemsRequest) -> Result<AddItems,
                 );
             }
             NewItem {
-                custom_id: v.text(
-                    &format!("items[{i}].custom_id"),
-                    item.custom_id,
-                    MAX_CUSTOM_ID_BYTES,
-                ),
+                custom_id: v.bounded(&format!("items[{i}].custom_id"), item.custom_id),
                 parameters,
             }
         })
@@ -75,7 +69,7 @@ pub(crate) fn add_batch_items(req: pb::AddBatchItemsRequest) -> Result<AddItems,
 #[derive(Debug)]
 pub(crate) struct ListItems {
     pub(crate) batch: BatchId,
-    pub(crate) query: Option<String>,
+    pub(crate) query: Option<ShortText>,
     pub(crate) page: Page,
     pub(crate) fingerprint: String,
 }
@@ -84,7 +78,7 @@ pub(crate) fn list_batch_items(req: pb::ListBatchItemsRequest) -> Result<ListIte
     let batch = batch_id("batch_id", req.batch_id)?;
     let mut v = Violations::default();
     let (page, fingerprint) = paging::page(&mut v, &req, DEFAULT_ITEM_PAGE);
-    let query = v.text("query", req.query, TextLimits::SHORT_TEXT);
+    let query: ShortText = v.bounded("query", req.query);
     v.finish(ListItems {
         batch,
         query: (!query.is_empty()).then_some(query),
@@ -123,16 +117,14 @@ pub(crate) struct ItemUpdate {
     pub(crate) batch: BatchId,
     pub(crate) item: ItemId,
     pub(crate) parameters: Map<String, Value>,
-    pub(crate) custom_id: Option<String>,
+    pub(crate) custom_id: Option<ShortText>,
 }
 
 pub(crate) fn update_batch_item(req: pb::UpdateBatchItemRequest) -> Result<ItemUpdate, ApiError> {
     let batch = batch_id("batch_id", req.batch_id)?;
     let item = item_id("item_id", req.item_id)?;
     let mut v = Violations::default();
-    let custom_id = req
-        .custom_id
-        .map(|c| v.text("custom_id", c, MAX_CUSTOM_ID_BYTES));
+    let custom_id = req.custom_id.map(|c| v.bounded("custom_id", c));
     let parameters = match req.parameters.map(struct_to_json) {
         Some(Value::Object(map)) => map,
         _ => Map::new(),

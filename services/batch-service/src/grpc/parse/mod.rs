@@ -14,7 +14,7 @@ use batch_proto::v1 as pb;
 use chrono::{DateTime, Utc};
 
 use super::error::{ApiError, FieldViolation};
-use crate::domain::{BatchId, BatchState, ItemId};
+use crate::domain::{BatchId, BatchState, BoundedText, ItemId, TextError};
 
 pub(super) use batches::{create_batch, delete_batches, list_batches, update_batch};
 pub(super) use items::{add_batch_items, delete_batch_items, list_batch_items, update_batch_item};
@@ -33,11 +33,26 @@ impl Violations {
         });
     }
 
-    /// Takes `value` if it is at most `max` bytes long and PostgreSQL can store it
-    /// (text columns cannot hold NUL).
+    /// `value` as text of at most `MAX` bytes that PostgreSQL can store; empty text
+    /// when it is not (the request is refused anyway).
+    pub(super) fn bounded<const MAX: usize>(
+        &mut self,
+        field: &str,
+        value: String,
+    ) -> BoundedText<MAX> {
+        BoundedText::new(value).unwrap_or_else(|problems| {
+            for problem in problems {
+                self.add(field, problem.to_string());
+            }
+            BoundedText::default()
+        })
+    }
+
+    /// Takes `value` if it is at most `max` bytes long and PostgreSQL can store it, as
+    /// [`Self::bounded`] does for a bound that is not a constant.
     pub(super) fn text(&mut self, field: &str, value: String, max: usize) -> String {
         if value.len() > max {
-            self.add(field, format!("must be at most {max} bytes"));
+            self.add(field, TextError::TooLong { max }.to_string());
         }
         self.storable(field, &value);
         value
@@ -46,7 +61,7 @@ impl Violations {
     /// Refuses text the database cannot store: NUL, in a column or inside JSON.
     pub(super) fn storable(&mut self, field: &str, value: &str) {
         if value.contains('\0') {
-            self.add(field, "must not contain NUL characters");
+            self.add(field, TextError::Nul.to_string());
         }
     }
 

@@ -11,8 +11,6 @@ use crate::storage::results::{NewResult, RESULTS_PER_PAGE};
 const MAX_RESULTS_PER_CHUNK: usize = 1_000;
 /// Most JSON one result document may hold.
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
-/// At most this long a client's id for a search.
-const MAX_CUSTOM_ID_BYTES: usize = 1_024;
 
 /// An `UploadResults` chunk: its results, to store from position `offset`.
 #[derive(Debug)]
@@ -57,11 +55,7 @@ pub(crate) fn upload(req: pb::UploadResultsRequest) -> Result<Upload, ApiError> 
             });
             NewResult {
                 item_id: r.item_id,
-                custom_id: v.text(
-                    &format!("results[{i}].custom_id"),
-                    r.custom_id,
-                    MAX_CUSTOM_ID_BYTES,
-                ),
+                custom_id: v.bounded(&format!("results[{i}].custom_id"), r.custom_id),
                 succeeded: r.succeeded,
                 document,
             }
