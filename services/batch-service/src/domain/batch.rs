@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{BatchId, BatchState};
+use super::{Action, BatchId, BatchState, BoundedText, Refusal, ShortText};
 
 /// Upper bounds on caller-supplied text, so one request cannot fill the database.
 pub struct TextLimits;
@@ -47,44 +47,76 @@ impl Priority {
     }
 }
 
-/// When a batch runs by itself (stored as JSON; never filtered on).
+/// When a batch runs by itself (stored as JSON; never filtered on). Keys missing from
+/// the stored JSON (the column's default is `{}`) take their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Schedule {
-    /// `manual`, `minutes`, `hourly`, `daily`, `weekly` or `monthly`.
-    pub kind: String,
+    /// The proto calls it `type`; the stored JSON, `kind`.
+    pub kind: ScheduleKind,
     pub hours: Vec<i32>,
     pub days_of_week: Vec<i32>,
     pub days_of_month: Vec<i32>,
     pub minutes: String,
 }
 
-impl Schedule {
-    /// Sub-field names an update mask may use after `schedule.`.
-    pub const PARTS: [&'static str; 5] =
-        ["type", "hours", "days_of_week", "days_of_month", "minutes"];
+/// How often a batch runs by itself; stored lower-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    #[default]
+    Manual,
+    Minutes,
+    Hourly,
+    Daily,
+    Weekly,
+    Monthly,
+}
 
+/// A part of a schedule an update mask may name after `schedule.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SchedulePart {
+    Type,
+    Hours,
+    DaysOfWeek,
+    DaysOfMonth,
+    Minutes,
+}
+
+impl SchedulePart {
+    /// The proto field name, as written in an update mask.
+    pub fn from_mask_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "type" => Self::Type,
+            "hours" => Self::Hours,
+            "days_of_week" => Self::DaysOfWeek,
+            "days_of_month" => Self::DaysOfMonth,
+            "minutes" => Self::Minutes,
+            _ => return None,
+        })
+    }
+}
+
+impl Schedule {
     /// Copies the named parts of `from` (all of it when `parts` is empty).
-    pub fn merge(&mut self, from: &Schedule, parts: &BTreeSet<String>) {
+    pub fn merge(&mut self, from: &Schedule, parts: &BTreeSet<SchedulePart>) {
         if parts.is_empty() {
             *self = from.clone();
             return;
         }
         for part in parts {
-            match part.as_str() {
-                "type" => self.kind.clone_from(&from.kind),
-                "hours" => self.hours.clone_from(&from.hours),
-                "days_of_week" => self.days_of_week.clone_from(&from.days_of_week),
-                "days_of_month" => self.days_of_month.clone_from(&from.days_of_month),
-                "minutes" => self.minutes.clone_from(&from.minutes),
-                // Names are checked against PARTS at the edge.
-                _ => {}
+            match part {
+                SchedulePart::Type => self.kind = from.kind,
+                SchedulePart::Hours => self.hours.clone_from(&from.hours),
+                SchedulePart::DaysOfWeek => self.days_of_week.clone_from(&from.days_of_week),
+                SchedulePart::DaysOfMonth => self.days_of_month.clone_from(&from.days_of_month),
+                SchedulePart::Minutes => self.minutes.clone_from(&from.minutes),
             }
         }
     }
 }
 
-/// Who hears about finished runs (stored as JSON).
+/// Who hears about finished runs (stored as JSON; missing keys take their defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Notification {
@@ -96,33 +128,47 @@ pub struct Notification {
     pub csv_fields: String,
 }
 
-impl Notification {
-    /// Sub-field names an update mask may use after `notification.`.
-    pub const PARTS: [&'static str; 6] = [
-        "email",
-        "webhook_url",
-        "as_json",
-        "as_jsonlines",
-        "as_csv",
-        "csv_fields",
-    ];
+/// A part of a notification an update mask may name after `notification.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NotificationPart {
+    Email,
+    WebhookUrl,
+    AsJson,
+    AsJsonlines,
+    AsCsv,
+    CsvFields,
+}
 
+impl NotificationPart {
+    /// The proto field name, as written in an update mask.
+    pub fn from_mask_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "email" => Self::Email,
+            "webhook_url" => Self::WebhookUrl,
+            "as_json" => Self::AsJson,
+            "as_jsonlines" => Self::AsJsonlines,
+            "as_csv" => Self::AsCsv,
+            "csv_fields" => Self::CsvFields,
+            _ => return None,
+        })
+    }
+}
+
+impl Notification {
     /// Copies the named parts of `from` (all of it when `parts` is empty).
-    pub fn merge(&mut self, from: &Notification, parts: &BTreeSet<String>) {
+    pub fn merge(&mut self, from: &Notification, parts: &BTreeSet<NotificationPart>) {
         if parts.is_empty() {
             *self = from.clone();
             return;
         }
         for part in parts {
-            match part.as_str() {
-                "email" => self.email.clone_from(&from.email),
-                "webhook_url" => self.webhook_url.clone_from(&from.webhook_url),
-                "as_json" => self.as_json = from.as_json,
-                "as_jsonlines" => self.as_jsonlines = from.as_jsonlines,
-                "as_csv" => self.as_csv = from.as_csv,
-                "csv_fields" => self.csv_fields.clone_from(&from.csv_fields),
-                // Names are checked against PARTS at the edge.
-                _ => {}
+            match part {
+                NotificationPart::Email => self.email.clone_from(&from.email),
+                NotificationPart::WebhookUrl => self.webhook_url.clone_from(&from.webhook_url),
+                NotificationPart::AsJson => self.as_json = from.as_json,
+                NotificationPart::AsJsonlines => self.as_jsonlines = from.as_jsonlines,
+                NotificationPart::AsCsv => self.as_csv = from.as_csv,
+                NotificationPart::CsvFields => self.csv_fields.clone_from(&from.csv_fields),
             }
         }
     }
@@ -245,9 +291,9 @@ pub struct BatchPatch {
     /// Set when `state` is in the mask.
     pub state: Option<BatchState>,
     /// Sub-fields named as `schedule.hours`; empty when `schedule` is replaced whole.
-    pub schedule_parts: BTreeSet<String>,
+    pub schedule_parts: BTreeSet<SchedulePart>,
     /// Sub-fields named as `notification.email`; empty when replaced whole.
-    pub notification_parts: BTreeSet<String>,
+    pub notification_parts: BTreeSet<NotificationPart>,
 }
 
 impl BatchPatch {
@@ -258,6 +304,26 @@ impl BatchPatch {
     /// Whether every named field may change while the batch runs.
     pub fn only_run_reports(&self) -> bool {
         self.fields.iter().all(|f| f.is_run_report())
+    }
+
+    /// `Ok` when the patch may apply to the batch in state `from`: settings are frozen
+    /// while it runs, and a state change must be a legal transition.
+    pub fn check(&self, from: BatchState) -> Result<(), Refusal> {
+        if from == BatchState::Running && !self.only_run_reports() {
+            let leaves_running = self.state.is_some_and(|to| to != BatchState::Running);
+            let only_state_and_reports = self
+                .fields
+                .iter()
+                .all(|f| *f == BatchField::State || f.is_run_report());
+            // Finishing a run through an update (SOAP UpdateBatchTask) is allowed.
+            if !(leaves_running && only_state_and_reports) {
+                return Err(Action::Update.refused(self.id, from));
+            }
+        }
+        match self.state {
+            Some(to) if !from.can_become(to) => Err(Action::moving_to(to).refused(self.id, from)),
+            Some(_) | None => Ok(()),
+        }
     }
 }
 
@@ -273,7 +339,7 @@ pub enum NameMatch {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameFilter {
-    pub text: String,
+    pub text: BoundedText<{ TextLimits::NAME }>,
     pub how: NameMatch,
 }
 
@@ -301,7 +367,7 @@ pub struct ListQuery {
     pub last_started_after: Option<DateTime<Utc>>,
     pub last_started_before: Option<DateTime<Utc>>,
     pub has_results: Option<bool>,
-    pub destination_id: Option<String>,
+    pub destination_id: Option<ShortText>,
     pub sort: SortKey,
     pub descending: bool,
 }

@@ -37,14 +37,9 @@ impl BatchState {
         Self::ALL.into_iter().find(|s| s.as_db_str() == raw)
     }
 
-    /// States from which a run can be queued.
-    pub const STARTABLE: [BatchState; 3] =
-        [BatchState::New, BatchState::Succeeded, BatchState::Failed];
-    /// States a stop applies to.
-    pub const STOPPABLE: [BatchState; 2] = [BatchState::Queued, BatchState::Running];
-
     /// Whether an update may move a batch from `self` to `to`. The dedicated RPCs
-    /// (start, stop, claim, finish) follow the same table.
+    /// (start, stop, claim, finish) follow the same table (see
+    /// [`Action::allowed_in`](super::Action::allowed_in)).
     pub fn can_become(self, to: BatchState) -> bool {
         use BatchState::{Failed, New, Queued, Running, Succeeded};
         match (self, to) {
@@ -55,6 +50,22 @@ impl BatchState {
             (Running, Succeeded) => true,
             (Succeeded | Failed, New) => true,
             (New | Queued | Running | Succeeded | Failed, _) => false,
+        }
+    }
+}
+
+/// How a run ends: the states FinishBatch may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+}
+
+impl From<RunOutcome> for BatchState {
+    fn from(outcome: RunOutcome) -> Self {
+        match outcome {
+            RunOutcome::Succeeded => BatchState::Succeeded,
+            RunOutcome::Failed => BatchState::Failed,
         }
     }
 }

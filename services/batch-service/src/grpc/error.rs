@@ -8,7 +8,7 @@ use diesel::result::Error as DieselError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetail, ErrorDetails, StatusExt as _};
 
-use crate::domain::BatchState;
+use crate::domain::{Action, Refusal, Resource};
 use crate::storage::StorageError;
 use crate::storage::error::ConstraintKind;
 
@@ -32,30 +32,9 @@ pub struct FieldViolation {
 pub enum ApiError {
     #[error("invalid argument: {}", describe(.0))]
     InvalidArgument(Vec<FieldViolation>),
-    /// `kind` is the resource type (`batch`, `item`, `result_set`); `ids` what was not
-    /// found.
-    #[error("{kind} not found: {ids:?}")]
-    NotFound { kind: &'static str, ids: Vec<i64> },
-    /// Batches that are running and so cannot be deleted or changed.
-    #[error("running: {0:?}")]
-    Running(Vec<i64>),
-    /// Batches with a result set whose webhook failed: deleted only with `force`.
-    #[error("webhook failed: {0:?}")]
-    WebhookFailed(Vec<i64>),
-    /// The batch lacks what the request needs (`violation` names it, e.g. NO_WEBHOOK).
-    #[error("batch {id}: {message}")]
-    Precondition {
-        violation: &'static str,
-        id: i64,
-        message: String,
-    },
-    /// A state change that does not apply to the batch's current state.
-    #[error("batch {id} is {state}: cannot {action}")]
-    WrongState {
-        id: i64,
-        state: BatchState,
-        action: &'static str,
-    },
+    /// The rules or the data turned a well-formed request down.
+    #[error("refused: {0}")]
+    Refused(#[from] Refusal),
     #[error("unauthenticated: {0}")]
     Unauthenticated(&'static str),
     /// A constraint refused the change (a duplicate, a vanished reference).
@@ -92,12 +71,11 @@ impl ApiError {
             description: description.into(),
         }])
     }
+}
 
-    pub fn batch_not_found(id: i64) -> Self {
-        Self::NotFound {
-            kind: "batch",
-            ids: vec![id],
-        }
+impl From<FieldViolation> for ApiError {
+    fn from(violation: FieldViolation) -> Self {
+        Self::InvalidArgument(vec![violation])
     }
 }
 
@@ -122,112 +100,39 @@ impl From<DieselError> for ApiError {
     }
 }
 
+// Handlers use `?` on each step; every failure goes through `ApiError`'s map below.
+impl From<FieldViolation> for Status {
+    fn from(violation: FieldViolation) -> Self {
+        ApiError::from(violation).into()
+    }
+}
+
+impl From<StorageError> for Status {
+    fn from(error: StorageError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<Refusal> for Status {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::from(refusal).into()
+    }
+}
+
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         // Client mistakes are routine; server-side failures deserve attention.
         match &error {
             ApiError::InvalidArgument(_)
-            | ApiError::NotFound { .. }
-            | ApiError::Running(_)
-            | ApiError::WebhookFailed(_)
-            | ApiError::Precondition { .. }
-            | ApiError::WrongState { .. }
+            | ApiError::Refused(_)
             | ApiError::Conflict { .. }
             | ApiError::Unauthenticated(_) => tracing::debug!(%error, "request refused"),
             ApiError::Unavailable(_) => tracing::warn!(%error, "request failed"),
             ApiError::Internal(_) => tracing::error!(%error, "request failed"),
         }
         match error {
-            ApiError::InvalidArgument(violations) => {
-                let mut details = ErrorDetails::new();
-                for v in violations.iter().take(DETAIL_IDS) {
-                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
-                }
-                let message = describe(&violations);
-                Status::with_error_details(Code::InvalidArgument, message, details)
-            }
-            ApiError::NotFound { kind, ids } => {
-                let details: Vec<ErrorDetail> = ids
-                    .iter()
-                    .take(DETAIL_IDS)
-                    .map(|id| {
-                        ErrorDetail::from(tonic_types::ResourceInfo::new(
-                            format!(
-                                "batch.v1.{}",
-                                match kind {
-                                    "batch" => "Batch",
-                                    "result_set" => "ResultSet",
-                                    _ => "BatchItem",
-                                }
-                            ),
-                            id.to_string(),
-                            "",
-                            format!("{kind} {id} was not found"),
-                        ))
-                    })
-                    .collect();
-                let list = join_ids(&ids);
-                Status::with_error_details_vec(
-                    Code::NotFound,
-                    format!("{kind} not found: {list}"),
-                    details,
-                )
-            }
-            ApiError::Running(ids) => {
-                let mut details = ErrorDetails::new();
-                for id in ids.iter().take(DETAIL_IDS) {
-                    details.add_precondition_failure_violation(
-                        "RUNNING",
-                        id.to_string(),
-                        format!("batch {id} is running"),
-                    );
-                }
-                Status::with_error_details(
-                    Code::FailedPrecondition,
-                    format!("batch is running: {}", join_ids(&ids)),
-                    details,
-                )
-            }
-            ApiError::WebhookFailed(ids) => {
-                let mut details = ErrorDetails::new();
-                for id in ids.iter().take(DETAIL_IDS) {
-                    details.add_precondition_failure_violation(
-                        "WEBHOOK_FAILED",
-                        id.to_string(),
-                        format!("batch {id} has a result set whose webhook failed"),
-                    );
-                }
-                Status::with_error_details(
-                    Code::FailedPrecondition,
-                    format!(
-                        "a result set's webhook failed (delete with force): {}",
-                        join_ids(&ids)
-                    ),
-                    details,
-                )
-            }
-            ApiError::Precondition {
-                violation,
-                id,
-                message,
-            } => {
-                let mut details = ErrorDetails::new();
-                details.add_precondition_failure_violation(violation, id.to_string(), &message);
-                Status::with_error_details(Code::FailedPrecondition, message, details)
-            }
-            ApiError::WrongState { id, state, action } => {
-                let mut details = ErrorDetails::new();
-                details.add_precondition_failure_violation(
-                    "STATE",
-                    id.to_string(),
-                    format!("batch {id} is {state}"),
-                );
-                Status::with_error_details(
-                    Code::FailedPrecondition,
-                    format!("cannot {action} batch {id}: it is {state}"),
-                    details,
-                )
-            }
+            ApiError::InvalidArgument(violations) => bad_request(&violations),
+            ApiError::Refused(refusal) => refusal_status(refusal),
             ApiError::Unauthenticated(why) => Status::unauthenticated(why),
             ApiError::Conflict { kind, constraint } => {
                 let (code, message) = match kind {
@@ -251,6 +156,111 @@ impl From<ApiError> for Status {
             ApiError::Internal(_) => Status::internal("internal error"),
         }
     }
+}
+
+fn refusal_status(refusal: Refusal) -> Status {
+    match refusal {
+        Refusal::NotFound { resource, ids } => {
+            let (kind, message_type) = match resource {
+                Resource::Batch => ("batch", "batch.v1.Batch"),
+                Resource::Item => ("item", "batch.v1.BatchItem"),
+                Resource::ResultSet => ("result_set", "batch.v1.ResultSet"),
+            };
+            let details: Vec<ErrorDetail> = ids
+                .iter()
+                .take(DETAIL_IDS)
+                .map(|id| {
+                    ErrorDetail::from(tonic_types::ResourceInfo::new(
+                        message_type,
+                        id.to_string(),
+                        "",
+                        format!("{kind} {id} was not found"),
+                    ))
+                })
+                .collect();
+            Status::with_error_details_vec(
+                Code::NotFound,
+                format!("{kind} not found: {}", join_ids(&ids)),
+                details,
+            )
+        }
+        // The action does not change the answer: "running" says it all.
+        Refusal::Running { action: _, ids } => failed_precondition(
+            "RUNNING",
+            &ids,
+            |id| format!("batch {id} is running"),
+            format!("batch is running: {}", join_ids(&ids)),
+        ),
+        Refusal::WebhookFailed { ids } => failed_precondition(
+            "WEBHOOK_FAILED",
+            &ids,
+            |id| format!("batch {id} has a result set whose webhook failed"),
+            format!(
+                "a result set's webhook failed (delete with force): {}",
+                join_ids(&ids)
+            ),
+        ),
+        Refusal::NoWebhook { id } => {
+            let message = format!("batch {id} has no notification webhook");
+            failed_precondition(
+                "NO_WEBHOOK",
+                &[id.get()],
+                |_| message.clone(),
+                message.clone(),
+            )
+        }
+        Refusal::WrongState { action, id, state } => failed_precondition(
+            "STATE",
+            &[id.get()],
+            |id| format!("batch {id} is {state}"),
+            format!("cannot {} batch {id}: it is {state}", verb(action)),
+        ),
+        // The caller could not know how much was stored: a bad offset all the same.
+        Refusal::ResultsGap { stored } => bad_request(&[FieldViolation {
+            field: "offset".to_owned(),
+            description: format!("must be at most {stored}, the results stored so far"),
+        }]),
+    }
+}
+
+/// INVALID_ARGUMENT naming each bad field.
+fn bad_request(violations: &[FieldViolation]) -> Status {
+    let mut details = ErrorDetails::new();
+    for v in violations.iter().take(DETAIL_IDS) {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    Status::with_error_details(Code::InvalidArgument, describe(violations), details)
+}
+
+/// The action as the verb of "cannot … batch 7".
+fn verb(action: Action) -> &'static str {
+    match action {
+        Action::Start => "start",
+        Action::Stop => "stop",
+        Action::Run => "run",
+        Action::Reset => "reset",
+        Action::ReportProgress => "report progress of",
+        Action::Finish => "finish",
+        Action::UploadResults => "upload results to",
+        Action::Update => "update",
+        Action::Delete => "delete",
+        Action::ChangeItems => "change the items of",
+        Action::ResendWebhook => "resend the webhook of",
+    }
+}
+
+/// FAILED_PRECONDITION with one `violation` of type `kind` for each of the first ids.
+fn failed_precondition(
+    kind: &str,
+    ids: &[i64],
+    describe: impl Fn(i64) -> String,
+    message: String,
+) -> Status {
+    let mut details = ErrorDetails::new();
+    for id in ids.iter().take(DETAIL_IDS) {
+        details.add_precondition_failure_violation(kind, id.to_string(), describe(*id));
+    }
+    Status::with_error_details(Code::FailedPrecondition, message, details)
 }
 
 /// The first few ids, then how many more: a message stays short however many ids
@@ -281,7 +291,10 @@ mod tests {
 
     #[test]
     fn a_refusal_of_ten_thousand_ids_stays_small() {
-        let status = Status::from(ApiError::Running((1..=10_000).collect()));
+        let status = Status::from(ApiError::Refused(Refusal::Running {
+            action: Action::Delete,
+            ids: (1..=10_000).collect(),
+        }));
         let mut headers = http::HeaderMap::new();
         status.add_header(&mut headers).unwrap();
         let size: usize = headers

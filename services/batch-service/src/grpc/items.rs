@@ -1,125 +1,109 @@
-//! Batch items between proto (`google.protobuf.Struct` parameters) and storage (JSON).
+//! The item handlers: add, list, delete, clear, and update one. They read like every
+//! handler: authenticate, parse, call storage, convert.
 
-use batch_proto::prost_types::{self, value::Kind};
 use batch_proto::v1 as pb;
-use serde_json::{Map, Number, Value};
+use tonic::{Request, Response};
 
-use super::convert::{Violations, timestamp};
-use super::error::ApiError;
-use crate::storage::ItemRecord;
-use crate::storage::items::NewItem;
+use super::service::{BatchApi, RpcResult};
+use super::{parse, to_proto};
+use crate::domain::ShortText;
+use crate::storage::items;
 
-/// At most this many items per add call (SerpWow's limit).
-pub(crate) const MAX_ITEMS_PER_CALL: usize = 1_000;
-/// At most this much JSON per item.
-const MAX_ITEM_JSON_BYTES: usize = 64 * 1024;
+pub(super) async fn add_batch_items(
+    api: &BatchApi,
+    request: Request<pb::AddBatchItemsRequest>,
+) -> RpcResult<pb::AddBatchItemsResponse> {
+    let (ctx, req) = api.accept(request).await?;
+    let add = parse::add_batch_items(req)?;
+    let (items, batch) = api
+        .db
+        .write(async |conn| items::add(conn, ctx.caller.tenant, add.batch, &add.items).await)
+        .await??;
+    Ok(Response::new(pb::AddBatchItemsResponse {
+        items: items.into_iter().map(to_proto::item).collect(),
+        batch: Some(to_proto::batch(batch)),
+    }))
+}
 
-pub(crate) fn new_items(items: Vec<pb::BatchItem>) -> Result<Vec<NewItem>, ApiError> {
-    let mut v = Violations::default();
-    if items.is_empty() || items.len() > MAX_ITEMS_PER_CALL {
-        v.add(
-            "items",
-            format!("must hold 1 to {MAX_ITEMS_PER_CALL} items"),
-        );
-    }
-    let items = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            let parameters = item
-                .parameters
-                .map(struct_to_json)
-                .unwrap_or_else(|| Value::Object(Map::new()));
-            if holds_nul(&parameters) {
-                v.add(
-                    format!("items[{i}].parameters"),
-                    "must not contain NUL characters",
-                );
-            }
-            if parameters.to_string().len() > MAX_ITEM_JSON_BYTES {
-                v.add(
-                    format!("items[{i}].parameters"),
-                    "must be at most 64 KiB as JSON",
-                );
-            }
-            NewItem {
-                custom_id: v.text(&format!("items[{i}].custom_id"), item.custom_id, 1_024),
-                parameters,
-            }
+pub(super) async fn list_batch_items(
+    api: &BatchApi,
+    request: Request<pb::ListBatchItemsRequest>,
+) -> RpcResult<pb::ListBatchItemsResponse> {
+    let (ctx, req) = api.accept(request).await?;
+    let list = parse::list_batch_items(req)?;
+    let (items, total) = api
+        .db
+        .read(async |conn| {
+            let (query, page) = (list.query.as_ref().map(ShortText::as_str), list.page);
+            items::list(
+                conn,
+                ctx.caller.tenant,
+                list.batch,
+                query,
+                page.limit,
+                page.offset,
+            )
+            .await
         })
-        .collect();
-    v.finish(items)
+        .await??;
+    Ok(Response::new(pb::ListBatchItemsResponse {
+        items: items.into_iter().map(to_proto::item).collect(),
+        next_page_token: list.page.next_token(total, &list.fingerprint),
+        total_size: total,
+    }))
 }
 
-pub(crate) fn item_to_proto(record: ItemRecord) -> pb::BatchItem {
-    pb::BatchItem {
-        id: record.id,
-        batch_id: record.batch_id,
-        custom_id: record.custom_id,
-        parameters: match json_to_value(record.parameters).kind {
-            Some(Kind::StructValue(s)) => Some(s),
-            _ => Some(prost_types::Struct::default()),
-        },
-        create_time: Some(timestamp(record.created_at)),
-    }
+pub(super) async fn delete_batch_items(
+    api: &BatchApi,
+    request: Request<pb::DeleteBatchItemsRequest>,
+) -> RpcResult<pb::DeleteBatchItemsResponse> {
+    let (ctx, req) = api.accept(request).await?;
+    let delete = parse::delete_batch_items(req)?;
+    let deleted_item_ids = api
+        .db
+        .write(async |conn| {
+            items::delete(conn, ctx.caller.tenant, delete.batch, &delete.items).await
+        })
+        .await??;
+    Ok(Response::new(pb::DeleteBatchItemsResponse {
+        deleted_item_ids,
+    }))
 }
 
-/// PostgreSQL's JSON cannot hold NUL, in a key or in a string.
-fn holds_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(a) => a.iter().any(holds_nul),
-        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
+pub(super) async fn clear_batch_items(
+    api: &BatchApi,
+    request: Request<pb::ClearBatchItemsRequest>,
+) -> RpcResult<pb::ClearBatchItemsResponse> {
+    let (ctx, req) = api.accept(request).await?;
+    let id = parse::batch_id("batch_id", req.batch_id)?;
+    let deleted_count = api
+        .db
+        .write(async |conn| items::clear(conn, ctx.caller.tenant, id).await)
+        .await??;
+    Ok(Response::new(pb::ClearBatchItemsResponse { deleted_count }))
 }
 
-pub(crate) fn struct_to_json(s: prost_types::Struct) -> Value {
-    Value::Object(
-        s.fields
-            .into_iter()
-            .map(|(k, v)| (k, value_to_json(v)))
-            .collect(),
-    )
-}
-
-fn value_to_json(value: prost_types::Value) -> Value {
-    match value.kind {
-        None | Some(Kind::NullValue(_)) => Value::Null,
-        Some(Kind::NumberValue(n)) => Number::from_f64(n).map_or(Value::Null, Value::Number),
-        Some(Kind::StringValue(s)) => Value::String(s),
-        Some(Kind::BoolValue(b)) => Value::Bool(b),
-        Some(Kind::StructValue(s)) => struct_to_json(s),
-        Some(Kind::ListValue(l)) => Value::Array(l.values.into_iter().map(value_to_json).collect()),
-    }
-}
-
-fn json_to_value(value: Value) -> prost_types::Value {
-    let kind = match value {
-        Value::Null => Kind::NullValue(0),
-        Value::Bool(b) => Kind::BoolValue(b),
-        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
-        Value::String(s) => Kind::StringValue(s),
-        Value::Array(a) => Kind::ListValue(prost_types::ListValue {
-            values: a.into_iter().map(json_to_value).collect(),
-        }),
-        Value::Object(o) => Kind::StructValue(prost_types::Struct {
-            fields: o.into_iter().map(|(k, v)| (k, json_to_value(v))).collect(),
-        }),
-    };
-    prost_types::Value { kind: Some(kind) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_round_trips_through_struct() {
-        let original = serde_json::json!({"q": "pizza", "page": 2.0, "flags": [true, null], "nested": {"a": "b"}});
-        let Kind::StructValue(s) = json_to_value(original.clone()).kind.unwrap() else {
-            panic!("not a struct")
-        };
-        assert_eq!(struct_to_json(s), original);
-    }
+pub(super) async fn update_batch_item(
+    api: &BatchApi,
+    request: Request<pb::UpdateBatchItemRequest>,
+) -> RpcResult<pb::BatchItem> {
+    let (ctx, req) = api.accept(request).await?;
+    let update = parse::update_batch_item(req)?;
+    let item = api
+        .db
+        .write(async |conn| {
+            let (id, item) = (update.batch, update.item);
+            let custom_id = update.custom_id.as_ref().map(ShortText::as_str);
+            items::update(
+                conn,
+                ctx.caller.tenant,
+                id,
+                item,
+                &update.parameters,
+                custom_id,
+            )
+            .await
+        })
+        .await??;
+    Ok(Response::new(to_proto::item(item)))
 }

@@ -1,15 +1,17 @@
 //! The gRPC face of the service: the `BatchService` handlers and what they share
-//! (authentication, proto conversion, paging, the error map), and the server that
-//! serves them next to health and reflection.
+//! (authentication, parsing requests, converting answers, the error map), and the
+//! server that serves them next to health and reflection.
 
 mod auth;
-mod convert;
+mod batches;
 mod error;
 mod items;
-mod paging;
+mod parse;
 mod results;
+mod runs;
 mod server;
 mod service;
+mod to_proto;
 
 pub use auth::Authenticator;
 pub use error::{ApiError, FieldViolation};

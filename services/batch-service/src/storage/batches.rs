@@ -9,7 +9,7 @@ use super::record::{NewBatchRow, to_json};
 use super::schema::batches;
 use super::{BatchRecord, TenantId};
 use crate::domain::{
-    BatchField, BatchId, BatchPatch, BatchState, ListQuery, NameMatch, NewBatch, SortKey,
+    BatchField, BatchId, BatchPatch, BatchState, ListQuery, NameMatch, NewBatch, Refusal, SortKey,
 };
 
 /// Inserts a batch, already QUEUED when `start` is set (SOAP `StartBatchJob`).
@@ -123,7 +123,7 @@ fn filtered<'a>(tenant: TenantId, query: &'a ListQuery) -> BoxedBatches<'a> {
         None => {}
     }
     if let Some(destination) = &query.destination_id {
-        q = q.filter(batches::destination_ids.contains(vec![destination.clone()]));
+        q = q.filter(batches::destination_ids.contains(vec![destination.to_string()]));
     }
     q
 }
@@ -162,27 +162,13 @@ pub(super) fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// What an update found.
-#[derive(Debug)]
-pub enum UpdateOutcome {
-    Updated(Box<BatchRecord>),
-    NotFound,
-    /// The batch runs and the update names settings, which are frozen while it runs.
-    Running,
-    /// The requested state change is not a legal transition.
-    IllegalTransition {
-        from: BatchState,
-        to: BatchState,
-    },
-}
-
 /// Applies a patch under a row lock, so the rules see the state the change applies to.
 #[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = patch.id.get()))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     patch: &BatchPatch,
-) -> QueryResult<UpdateOutcome> {
+) -> QueryResult<Result<BatchRecord, Refusal>> {
     conn.transaction(async |conn| {
         let Some(current) = batches::table
             .filter(batches::id.eq(patch.id.get()))
@@ -193,24 +179,10 @@ pub async fn update(
             .await
             .optional()?
         else {
-            return Ok(UpdateOutcome::NotFound);
+            return Ok(Err(Refusal::batch_not_found(patch.id)));
         };
-        let from = current.state();
-        if from == BatchState::Running && !patch.only_run_reports() {
-            let leaves_running = patch.state.is_some_and(|to| to != BatchState::Running);
-            let only_state_and_reports = patch
-                .fields
-                .iter()
-                .all(|f| *f == BatchField::State || f.is_run_report());
-            // Finishing a run through an update (SOAP UpdateBatchTask) is allowed.
-            if !(leaves_running && only_state_and_reports) {
-                return Ok(UpdateOutcome::Running);
-            }
-        }
-        if let Some(to) = patch.state
-            && !from.can_become(to)
-        {
-            return Ok(UpdateOutcome::IllegalTransition { from, to });
+        if let Err(refusal) = patch.check(current.state) {
+            return Ok(Err(refusal));
         }
         let changes = Changes::new(&current, patch);
         let updated = diesel::update(batches::table.find(current.id))
@@ -218,7 +190,7 @@ pub async fn update(
             .returning(BatchRecord::as_returning())
             .get_result(conn)
             .await?;
-        Ok(UpdateOutcome::Updated(Box::new(updated)))
+        Ok(Ok(updated))
     })
     .await
 }
@@ -260,10 +232,10 @@ impl<'a> Changes<'a> {
         let v = &patch.values;
         let set = |field| patch.touches(field);
         let now = Utc::now();
-        let new_state = patch.state.filter(|to| *to != current.state());
-        let mut schedule = current.schedule();
+        let new_state = patch.state.filter(|to| *to != current.state);
+        let mut schedule = current.schedule.clone();
         schedule.merge(&v.schedule, &patch.schedule_parts);
-        let mut notification = current.notification();
+        let mut notification = current.notification.clone();
         notification.merge(&v.notification, &patch.notification_parts);
         Self {
             name: set(BatchField::Name).then_some(v.name.as_str()),

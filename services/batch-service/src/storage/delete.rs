@@ -23,7 +23,7 @@ use diesel::sql_types::{Array, Bool, Int8, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Caller;
-use crate::domain::BatchId;
+use crate::domain::{Action, BatchId, Refusal, Resource};
 
 /// What one delete request asks for.
 #[derive(Debug, Clone)]
@@ -68,19 +68,9 @@ impl DeleteRequest {
     }
 }
 
-/// What the database decided for one request. Nothing of the request was changed
-/// unless it is `Deleted`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeleteOutcome {
-    /// Every listed batch that exists is gone (ascending ids); the audit row is written.
-    Deleted(Vec<i64>),
-    /// These ids do not exist for the tenant (and `allow_missing` was not set).
-    Missing(Vec<i64>),
-    /// These ids are running.
-    Running(Vec<i64>),
-    /// These ids have a result set whose webhook failed (and `force` was not set).
-    WebhookFailed(Vec<i64>),
-}
+/// What the database decided for one request: the deleted ids (ascending; the audit
+/// row is written), or why nothing of the request was changed.
+pub type DeleteOutcome = Result<Vec<i64>, Refusal>;
 
 /// Runs the requests as one statement; the outcomes come in the requests' order.
 /// The requests must not share ids (the grouping guarantees it).
@@ -122,14 +112,22 @@ pub async fn delete_group(
         .zip(rows)
         .map(|(request, (_, found, running, missing, webhook_failed))| {
             if !missing.is_empty() && !request.allow_missing {
-                DeleteOutcome::Missing(missing)
+                Err(Refusal::NotFound {
+                    resource: Resource::Batch,
+                    ids: missing,
+                })
             } else if !running.is_empty() {
-                DeleteOutcome::Running(running)
+                Err(Refusal::Running {
+                    action: Action::Delete,
+                    ids: running,
+                })
             } else if !webhook_failed.is_empty() {
-                DeleteOutcome::WebhookFailed(webhook_failed)
+                Err(Refusal::WebhookFailed {
+                    ids: webhook_failed,
+                })
             } else {
                 // Every found row was locked, so the delete took exactly these.
-                DeleteOutcome::Deleted(found)
+                Ok(found)
             }
         })
         .collect())

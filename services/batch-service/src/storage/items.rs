@@ -7,32 +7,21 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{batch_items, batches};
 use super::{BatchRecord, ItemRecord, TenantId};
-use crate::domain::{BatchId, BatchState, ItemId};
+use crate::domain::{Action, BatchId, ItemId, Refusal, Resource, ShortText};
 
 /// A new item: the client's id and its parameters (a JSON object).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewItem {
-    pub custom_id: String,
+    pub custom_id: ShortText,
     pub parameters: serde_json::Value,
 }
 
-/// What an item change found.
-#[derive(Debug)]
-pub enum ItemsOutcome<T> {
-    Done(T),
-    BatchNotFound,
-    /// Items cannot change while the batch runs.
-    BatchRunning,
-    /// These item ids are not in the batch; nothing was changed.
-    ItemsNotFound(Vec<i64>),
-}
-
 /// Locks the tenant's batch for an item change; `Err` carries the refusal.
-async fn lock_changeable_batch<T>(
+async fn lock_changeable_batch(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
-) -> QueryResult<Result<BatchRecord, ItemsOutcome<T>>> {
+) -> QueryResult<Result<BatchRecord, Refusal>> {
     let batch = batches::table
         .filter(batches::id.eq(id.get()))
         .filter(batches::tenant_id.eq(tenant.0))
@@ -42,9 +31,8 @@ async fn lock_changeable_batch<T>(
         .await
         .optional()?;
     Ok(match batch {
-        None => Err(ItemsOutcome::BatchNotFound),
-        Some(b) if b.state() == BatchState::Running => Err(ItemsOutcome::BatchRunning),
-        Some(b) => Ok(b),
+        None => Err(Refusal::batch_not_found(id)),
+        Some(b) => Action::ChangeItems.check(id, b.state).map(|()| b),
     })
 }
 
@@ -70,17 +58,17 @@ pub async fn add(
     tenant: TenantId,
     id: BatchId,
     items: &[NewItem],
-) -> QueryResult<ItemsOutcome<(Vec<ItemRecord>, BatchRecord)>> {
+) -> QueryResult<Result<(Vec<ItemRecord>, BatchRecord), Refusal>> {
     conn.transaction(async |conn| {
         if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
-            return Ok(refusal);
+            return Ok(Err(refusal));
         }
         let rows: Vec<_> = items
             .iter()
             .map(|item| {
                 (
                     batch_items::batch_id.eq(id.get()),
-                    batch_items::custom_id.eq(&item.custom_id),
+                    batch_items::custom_id.eq(item.custom_id.as_str()),
                     batch_items::parameters.eq(&item.parameters),
                 )
             })
@@ -91,13 +79,13 @@ pub async fn add(
             .get_results(conn)
             .await?;
         let batch = adjust_count(conn, id, inserted.len() as i64).await?;
-        Ok(ItemsOutcome::Done((inserted, batch)))
+        Ok(Ok((inserted, batch)))
     })
     .await
 }
 
 /// One page of a batch's items, optionally only those matching `query`, and the
-/// number of matching items. `None` when the batch does not exist for the tenant.
+/// number of matching items.
 #[tracing::instrument(name = "SELECT batch_items", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "batch_items", batch.id = id.get()))]
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -106,9 +94,9 @@ pub async fn list(
     query: Option<&str>,
     limit: i64,
     offset: i64,
-) -> QueryResult<Option<(Vec<ItemRecord>, i64)>> {
+) -> QueryResult<Result<(Vec<ItemRecord>, i64), Refusal>> {
     if super::batches::find(conn, tenant, id).await?.is_none() {
-        return Ok(None);
+        return Ok(Err(Refusal::batch_not_found(id)));
     }
     let matching = || {
         let mut q = batch_items::table
@@ -135,7 +123,7 @@ pub async fn list(
         .select(ItemRecord::as_select())
         .load(conn)
         .await?;
-    Ok(Some((page, total)))
+    Ok(Ok((page, total)))
 }
 
 /// Deletes the listed items of a batch, all of them or none.
@@ -145,13 +133,13 @@ pub async fn delete(
     tenant: TenantId,
     id: BatchId,
     item_ids: &[ItemId],
-) -> QueryResult<ItemsOutcome<Vec<i64>>> {
+) -> QueryResult<Result<Vec<i64>, Refusal>> {
     let mut wanted: Vec<i64> = item_ids.iter().map(|i| i.get()).collect();
     wanted.sort_unstable();
     wanted.dedup();
     conn.transaction(async |conn| {
         if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
-            return Ok(refusal);
+            return Ok(Err(refusal));
         }
         let existing: Vec<i64> = batch_items::table
             .filter(batch_items::batch_id.eq(id.get()))
@@ -165,7 +153,10 @@ pub async fn delete(
             .filter(|w| !existing.contains(w))
             .collect();
         if !missing.is_empty() {
-            return Ok(ItemsOutcome::ItemsNotFound(missing));
+            return Ok(Err(Refusal::NotFound {
+                resource: Resource::Item,
+                ids: missing,
+            }));
         }
         let mut deleted: Vec<i64> = diesel::delete(
             batch_items::table
@@ -177,7 +168,7 @@ pub async fn delete(
         .await?;
         deleted.sort_unstable();
         adjust_count(conn, id, -(deleted.len() as i64)).await?;
-        Ok(ItemsOutcome::Done(deleted))
+        Ok(Ok(deleted))
     })
     .await
 }
@@ -188,16 +179,16 @@ pub async fn clear(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
-) -> QueryResult<ItemsOutcome<i64>> {
+) -> QueryResult<Result<i64, Refusal>> {
     conn.transaction(async |conn| {
         if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
-            return Ok(refusal);
+            return Ok(Err(refusal));
         }
         let deleted = diesel::delete(batch_items::table.filter(batch_items::batch_id.eq(id.get())))
             .execute(conn)
             .await? as i64;
         adjust_count(conn, id, -deleted).await?;
-        Ok(ItemsOutcome::Done(deleted))
+        Ok(Ok(deleted))
     })
     .await
 }
@@ -212,10 +203,10 @@ pub async fn update(
     item: ItemId,
     parameters: &serde_json::Map<String, serde_json::Value>,
     custom_id: Option<&str>,
-) -> QueryResult<ItemsOutcome<ItemRecord>> {
+) -> QueryResult<Result<ItemRecord, Refusal>> {
     conn.transaction(async |conn| {
         if let Err(refusal) = lock_changeable_batch(conn, tenant, id).await? {
-            return Ok(refusal);
+            return Ok(Err(refusal));
         }
         let target = batch_items::table
             .filter(batch_items::id.eq(item.get()))
@@ -226,12 +217,12 @@ pub async fn update(
             .await
             .optional()?
         else {
-            return Ok(ItemsOutcome::ItemsNotFound(vec![item.get()]));
+            return Ok(Err(Refusal::NotFound {
+                resource: Resource::Item,
+                ids: vec![item.get()],
+            }));
         };
-        let mut merged = match current.parameters {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
+        let mut merged = current.parameters;
         for (key, value) in parameters {
             if value.is_null() {
                 merged.remove(key);
@@ -247,7 +238,7 @@ pub async fn update(
             .returning(ItemRecord::as_returning())
             .get_result(conn)
             .await?;
-        Ok(ItemsOutcome::Done(updated))
+        Ok(Ok(updated))
     })
     .await
 }

@@ -8,30 +8,26 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use super::schema::{batch_runs, batches};
 use super::{BatchRecord, TenantId};
-use crate::domain::{BatchId, BatchState};
+use crate::domain::{Action, BatchId, BatchState, Refusal, RunOutcome};
 
-/// What a state change found.
-#[derive(Debug)]
-pub enum Transition {
-    Done(Box<BatchRecord>),
-    NotFound,
-    /// The batch is in a state the change does not apply to.
-    WrongState(BatchState),
-}
+/// A state change's answer: the batch as it is afterwards, or why it was refused.
+pub type Transition = Result<BatchRecord, Refusal>;
 
 fn db_states(states: &[BatchState]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_db_str()).collect()
 }
 
+/// Why `action` changed nothing: the batch is missing or in another state.
 async fn explain_refusal(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
+    action: Action,
 ) -> QueryResult<Transition> {
-    Ok(match super::batches::find(conn, tenant, id).await? {
-        Some(batch) => Transition::WrongState(batch.state()),
-        None => Transition::NotFound,
-    })
+    Ok(Err(match super::batches::find(conn, tenant, id).await? {
+        Some(batch) => action.refused(id, batch.state),
+        None => Refusal::batch_not_found(id),
+    }))
 }
 
 /// Queues a run of a NEW, SUCCEEDED or FAILED batch.
@@ -46,7 +42,7 @@ pub async fn start(
         batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq_any(db_states(&BatchState::STARTABLE))),
+            .filter(batches::state.eq_any(db_states(Action::Start.allowed_in()))),
     )
     .set((
         batches::state.eq(BatchState::Queued.as_db_str()),
@@ -58,8 +54,8 @@ pub async fn start(
     .await
     .optional()?;
     match started {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::Start).await,
     }
 }
 
@@ -80,8 +76,8 @@ pub async fn stop(
         })
         .await?;
     match stopped {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::Stop).await,
     }
 }
 
@@ -103,7 +99,7 @@ async fn stop_where(
     let now = Utc::now();
     let mut target = diesel::update(batches::table)
         .filter(batches::tenant_id.eq(tenant.0))
-        .filter(batches::state.eq_any(db_states(&BatchState::STOPPABLE)))
+        .filter(batches::state.eq_any(db_states(Action::Stop.allowed_in())))
         .into_boxed();
     if let Some(id) = only {
         target = target.filter(batches::id.eq(id.get()));
@@ -205,7 +201,7 @@ pub async fn report_progress(
         batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq(BatchState::Running.as_db_str())),
+            .filter(batches::state.eq_any(db_states(Action::ReportProgress.allowed_in()))),
     )
     .set((
         batches::progress_percent.eq(percent),
@@ -217,19 +213,19 @@ pub async fn report_progress(
     .await
     .optional()?;
     match updated {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::ReportProgress).await,
     }
 }
 
-/// Ends the run of a RUNNING batch as SUCCEEDED or FAILED (the caller checks which),
-/// and closes the run's result set, kept for `retention`.
+/// Ends the run of a RUNNING batch, and closes the run's result set, kept for
+/// `retention`.
 #[tracing::instrument(name = "UPDATE batches", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "UPDATE", db.collection.name = "batches", batch.id = id.get()))]
 pub async fn finish(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
-    outcome: BatchState,
+    outcome: RunOutcome,
     result: &str,
     retention: chrono::Duration,
 ) -> QueryResult<Transition> {
@@ -239,10 +235,10 @@ pub async fn finish(
                 batches::table
                     .filter(batches::id.eq(id.get()))
                     .filter(batches::tenant_id.eq(tenant.0))
-                    .filter(batches::state.eq(BatchState::Running.as_db_str())),
+                    .filter(batches::state.eq_any(db_states(Action::Finish.allowed_in()))),
             )
             .set((
-                batches::state.eq(outcome.as_db_str()),
+                batches::state.eq(BatchState::from(outcome).as_db_str()),
                 batches::result.eq(result),
                 batches::results_count.eq(batches::results_count + 1),
                 batches::updated_at.eq(Utc::now()),
@@ -254,13 +250,13 @@ pub async fn finish(
             if let Some(batch) = &finished {
                 // The set first: it belongs to the run that is still open.
                 super::results::close(conn, batch, outcome, retention).await?;
-                close_runs(conn, &[id.get()], outcome, result).await?;
+                close_runs(conn, &[id.get()], outcome.into(), result).await?;
             }
             Ok::<_, diesel::result::Error>(finished)
         })
         .await?;
     match finished {
-        Some(batch) => Ok(Transition::Done(Box::new(batch))),
-        None => explain_refusal(conn, tenant, id).await,
+        Some(batch) => Ok(Ok(batch)),
+        None => explain_refusal(conn, tenant, id, Action::Finish).await,
     }
 }

@@ -1,10 +1,12 @@
 //! Everything that touches PostgreSQL. Functions take a connection and return diesel's
-//! `QueryResult` (or an outcome enum where the database decides between several
-//! answers); nothing here knows about gRPC.
+//! `QueryResult`; where the rules or the data may turn a request down, its value is a
+//! `Result<_, Refusal>` (the rules are in `domain`, applied here under the row locks).
+//! Nothing here knows about gRPC.
 
 pub mod admin;
 pub mod auth;
 pub mod batches;
+pub mod columns;
 pub mod delete;
 pub mod error;
 pub mod grouping;

@@ -1,8 +1,10 @@
-//! Rows as diesel reads and writes them.
+//! Rows as diesel reads and writes them. Reads decode every column into its domain
+//! type strictly (see `columns`).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::columns::Json;
 use super::schema::{batch_items, batches};
 use crate::domain::{BatchState, NewBatch, Notification, Parameter, Priority, Schedule};
 
@@ -14,7 +16,7 @@ pub struct BatchRecord {
     pub tenant_id: i64,
     pub name: String,
     pub description: String,
-    pub state: String,
+    pub state: BatchState,
     pub owner_id: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -25,7 +27,8 @@ pub struct BatchRecord {
     pub details_record: i32,
     pub is_system_task: bool,
     pub is_internal_task: bool,
-    pub parameters: serde_json::Value,
+    #[diesel(deserialize_as = Json<Vec<Parameter>>)]
+    pub parameters: Vec<Parameter>,
     pub database_serial_number: String,
     pub context: String,
     pub result: String,
@@ -34,39 +37,15 @@ pub struct BatchRecord {
     pub progress_description: String,
     pub progress_percent: i32,
     pub enabled: bool,
-    pub priority: i16,
+    pub priority: Priority,
     pub destination_ids: Vec<String>,
-    pub schedule: serde_json::Value,
-    pub notification: serde_json::Value,
+    #[diesel(deserialize_as = Json<Schedule>)]
+    pub schedule: Schedule,
+    #[diesel(deserialize_as = Json<Notification>)]
+    pub notification: Notification,
     pub items_type: String,
     pub item_count: i64,
     pub results_count: i32,
-}
-
-impl BatchRecord {
-    /// The state column; its CHECK constraint makes anything else impossible, so an
-    /// unknown spelling means the schema and this code disagree.
-    pub fn state(&self) -> BatchState {
-        BatchState::from_db_str(&self.state).unwrap_or(BatchState::Failed)
-    }
-
-    pub fn priority(&self) -> Priority {
-        Priority::from_rank(self.priority).unwrap_or_default()
-    }
-
-    /// Decoded JSON columns; values written by this service always decode, and a
-    /// hand-edited row falls back to the defaults instead of failing the read.
-    pub fn parameters(&self) -> Vec<Parameter> {
-        serde_json::from_value(self.parameters.clone()).unwrap_or_default()
-    }
-
-    pub fn schedule(&self) -> Schedule {
-        serde_json::from_value(self.schedule.clone()).unwrap_or_default()
-    }
-
-    pub fn notification(&self) -> Notification {
-        serde_json::from_value(self.notification.clone()).unwrap_or_default()
-    }
 }
 
 /// The insertable form of a new batch.
@@ -142,6 +121,8 @@ pub struct ItemRecord {
     pub id: i64,
     pub batch_id: i64,
     pub custom_id: String,
-    pub parameters: serde_json::Value,
+    /// A JSON object.
+    #[diesel(deserialize_as = Json<serde_json::Map<String, serde_json::Value>>)]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }

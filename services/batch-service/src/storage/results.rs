@@ -10,9 +10,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 
+use super::columns::Json;
 use super::schema::{batch_runs, batches, result_sets, results};
 use super::{BatchRecord, TenantId};
-use crate::domain::{BatchId, BatchState};
+use crate::domain::{Action, BatchId, BatchState, Refusal, Resource, RunOutcome, ShortText};
 
 /// Results per page of a set's downloads (the REST door's files and the webhook links).
 pub const RESULTS_PER_PAGE: i64 = 1_000;
@@ -37,7 +38,7 @@ impl WebhookStatus {
         }
     }
 
-    fn from_db_str(raw: &str) -> Option<Self> {
+    pub(super) fn from_db_str(raw: &str) -> Option<Self> {
         [Self::None, Self::Pending, Self::Ok, Self::Failed]
             .into_iter()
             .find(|s| s.as_db_str() == raw)
@@ -52,18 +53,21 @@ pub struct ResultSetRecord {
     pub batch_id: i64,
     pub run_id: i64,
     pub number: Option<i32>,
-    pub outcome: Option<String>,
+    /// SUCCEEDED or FAILED once the run finished.
+    pub outcome: Option<BatchState>,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub searches_total: i64,
     pub searches_completed: i64,
     pub searches_failed: i64,
-    pub webhook_status: String,
+    pub webhook_status: WebhookStatus,
     pub webhook_url: String,
     pub webhook_attempts: i32,
     pub webhook_due_at: Option<DateTime<Utc>>,
-    pub webhook_log: Value,
+    /// Oldest first.
+    #[diesel(deserialize_as = Json<Vec<WebhookLogEntry>>)]
+    pub webhook_log: Vec<WebhookLogEntry>,
 }
 
 /// One line of a set's webhook log.
@@ -84,22 +88,6 @@ impl WebhookLogEntry {
 }
 
 impl ResultSetRecord {
-    /// The CHECK constraint allows nothing else; an unknown spelling reads as failed.
-    pub fn webhook_status(&self) -> WebhookStatus {
-        WebhookStatus::from_db_str(&self.webhook_status).unwrap_or(WebhookStatus::Failed)
-    }
-
-    pub fn outcome(&self) -> BatchState {
-        match self.outcome.as_deref() {
-            Some("succeeded") => BatchState::Succeeded,
-            _ => BatchState::Failed,
-        }
-    }
-
-    pub fn webhook_log(&self) -> Vec<WebhookLogEntry> {
-        serde_json::from_value(self.webhook_log.clone()).unwrap_or_default()
-    }
-
     /// Pages of [`RESULTS_PER_PAGE`]; an empty set still has one (empty) page.
     pub fn page_count(&self) -> i64 {
         pages(self.searches_total)
@@ -116,7 +104,7 @@ pub fn pages(total: i64) -> i64 {
 pub struct NewResult {
     /// 0 when the worker names the search only by custom id.
     pub item_id: i64,
-    pub custom_id: String,
+    pub custom_id: ShortText,
     pub succeeded: bool,
     pub document: Value,
 }
@@ -132,31 +120,8 @@ pub struct ResultRecord {
     pub document: Value,
 }
 
-/// What an upload found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UploadOutcome {
-    /// Results stored for the run so far.
-    Stored(i64),
-    BatchNotFound,
-    /// Only a RUNNING batch takes results.
-    NotRunning(BatchState),
-    /// The chunk starts after the end of what is stored; nothing was written.
-    Gap {
-        stored: i64,
-    },
-}
-
-/// What a look-up of one set found.
-#[derive(Debug)]
-pub enum SetLookup<T> {
-    Found(T),
-    BatchNotFound,
-    SetNotFound,
-    /// Resending: the batch has no notification webhook.
-    NoWebhook,
-}
-
-/// Stores one chunk of the running batch's results at `offset`.
+/// Stores one chunk of the running batch's results at `offset`; returns how many
+/// results the run has stored so far.
 #[tracing::instrument(name = "INSERT results", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "INSERT", db.collection.name = "results", batch.id = id.get()))]
 pub async fn upload(
     conn: &mut AsyncPgConnection,
@@ -164,11 +129,11 @@ pub async fn upload(
     id: BatchId,
     offset: i64,
     new: &[NewResult],
-) -> QueryResult<UploadOutcome> {
+) -> QueryResult<Result<i64, Refusal>> {
     conn.transaction(async |conn| {
         // A share lock: a concurrent finish (which updates the row) waits for this
         // chunk, so the set it closes holds it.
-        let state: Option<String> = batches::table
+        let state: Option<BatchState> = batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
             .select(batches::state)
@@ -177,11 +142,10 @@ pub async fn upload(
             .await
             .optional()?;
         let Some(state) = state else {
-            return Ok(UploadOutcome::BatchNotFound);
+            return Ok(Err(Refusal::batch_not_found(id)));
         };
-        let state = BatchState::from_db_str(&state).unwrap_or(BatchState::Failed);
-        if state != BatchState::Running {
-            return Ok(UploadOutcome::NotRunning(state));
+        if let Err(refusal) = Action::UploadResults.check(id, state) {
+            return Ok(Err(refusal));
         }
         let set_id = open_set(conn, id.get()).await?;
         let stored: i64 = results::table
@@ -190,7 +154,7 @@ pub async fn upload(
             .get_result(conn)
             .await?;
         if offset > stored {
-            return Ok(UploadOutcome::Gap { stored });
+            return Ok(Err(Refusal::ResultsGap { stored }));
         }
         if !new.is_empty() {
             let rows: Vec<_> = new
@@ -201,7 +165,7 @@ pub async fn upload(
                         results::result_set_id.eq(set_id),
                         results::position.eq(position),
                         results::item_id.eq(r.item_id),
-                        results::custom_id.eq(&r.custom_id),
+                        results::custom_id.eq(r.custom_id.as_str()),
                         results::succeeded.eq(r.succeeded),
                         results::document.eq(&r.document),
                     )
@@ -215,7 +179,7 @@ pub async fn upload(
                 .await?;
         }
         // Positions are dense from 0, so this is the new count.
-        Ok(UploadOutcome::Stored(stored.max(offset + new.len() as i64)))
+        Ok(Ok(stored.max(offset + new.len() as i64)))
     })
     .await
 }
@@ -266,7 +230,7 @@ async fn open_set(conn: &mut AsyncPgConnection, batch_id: i64) -> QueryResult<i6
 pub(crate) async fn close(
     conn: &mut AsyncPgConnection,
     batch: &BatchRecord,
-    outcome: BatchState,
+    outcome: RunOutcome,
     retention: Duration,
 ) -> QueryResult<()> {
     let set_id = open_set(conn, batch.id).await?;
@@ -281,7 +245,7 @@ pub(crate) async fn close(
         .count()
         .get_result(conn)
         .await?;
-    let webhook = batch.notification().webhook_url;
+    let webhook = batch.notification.webhook_url.clone();
     let now = Utc::now();
     let (status, due) = if webhook.is_empty() {
         (WebhookStatus::None, None)
@@ -291,7 +255,7 @@ pub(crate) async fn close(
     diesel::update(result_sets::table.find(set_id))
         .set((
             result_sets::number.eq(batch.results_count),
-            result_sets::outcome.eq(outcome.as_db_str()),
+            result_sets::outcome.eq(BatchState::from(outcome).as_db_str()),
             result_sets::ended_at.eq(now),
             result_sets::expires_at.eq(now + retention),
             result_sets::searches_total.eq(total),
@@ -306,16 +270,15 @@ pub(crate) async fn close(
     Ok(())
 }
 
-/// The batch and its unexpired, finished sets, newest first; `None` when the batch
-/// does not exist for the tenant.
+/// The batch and its unexpired, finished sets, newest first.
 #[tracing::instrument(name = "SELECT result_sets", skip_all, fields(otel.kind = "client", db.system.name = "postgresql", db.operation.name = "SELECT", db.collection.name = "result_sets", batch.id = id.get()))]
 pub async fn list_sets(
     conn: &mut AsyncPgConnection,
     tenant: TenantId,
     id: BatchId,
-) -> QueryResult<Option<(BatchRecord, Vec<ResultSetRecord>)>> {
+) -> QueryResult<Result<(BatchRecord, Vec<ResultSetRecord>), Refusal>> {
     let Some(batch) = super::batches::find(conn, tenant, id).await? else {
-        return Ok(None);
+        return Ok(Err(Refusal::batch_not_found(id)));
     };
     let sets = result_sets::table
         .filter(result_sets::batch_id.eq(id.get()))
@@ -325,7 +288,7 @@ pub async fn list_sets(
         .select(ResultSetRecord::as_select())
         .load(conn)
         .await?;
-    Ok(Some((batch, sets)))
+    Ok(Ok((batch, sets)))
 }
 
 /// One finished, unexpired set of the tenant's batch.
@@ -335,7 +298,7 @@ pub async fn find_set(
     tenant: TenantId,
     id: BatchId,
     number: i32,
-) -> QueryResult<SetLookup<ResultSetRecord>> {
+) -> QueryResult<Result<ResultSetRecord, Refusal>> {
     let found: Option<(i64, Option<ResultSetRecord>)> = batches::table
         .left_join(
             result_sets::table.on(result_sets::batch_id
@@ -350,9 +313,12 @@ pub async fn find_set(
         .await
         .optional()?;
     Ok(match found {
-        None => SetLookup::BatchNotFound,
-        Some((_, None)) => SetLookup::SetNotFound,
-        Some((_, Some(set))) => SetLookup::Found(set),
+        None => Err(Refusal::batch_not_found(id)),
+        Some((_, None)) => Err(Refusal::NotFound {
+            resource: Resource::ResultSet,
+            ids: vec![i64::from(number)],
+        }),
+        Some((_, Some(set))) => Ok(set),
     })
 }
 
@@ -365,11 +331,10 @@ pub async fn list_results(
     number: i32,
     offset: i64,
     limit: i64,
-) -> QueryResult<SetLookup<(Vec<ResultRecord>, i64)>> {
+) -> QueryResult<Result<(Vec<ResultRecord>, i64), Refusal>> {
     let set = match find_set(conn, tenant, id, number).await? {
-        SetLookup::Found(set) => set,
-        SetLookup::BatchNotFound => return Ok(SetLookup::BatchNotFound),
-        SetLookup::SetNotFound | SetLookup::NoWebhook => return Ok(SetLookup::SetNotFound),
+        Ok(set) => set,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let rows = results::table
         .filter(results::result_set_id.eq(set.id))
@@ -379,7 +344,7 @@ pub async fn list_results(
         .select(ResultRecord::as_select())
         .load(conn)
         .await?;
-    Ok(SetLookup::Found((rows, set.searches_total)))
+    Ok(Ok((rows, set.searches_total)))
 }
 
 /// Queues the set's webhook again, to the batch's current webhook URL.
@@ -389,17 +354,17 @@ pub async fn resend_webhook(
     tenant: TenantId,
     id: BatchId,
     number: i32,
-) -> QueryResult<SetLookup<ResultSetRecord>> {
+) -> QueryResult<Result<ResultSetRecord, Refusal>> {
     let set = match find_set(conn, tenant, id, number).await? {
-        SetLookup::Found(set) => set,
-        other => return Ok(other),
+        Ok(set) => set,
+        Err(refusal) => return Ok(Err(refusal)),
     };
     let Some(batch) = super::batches::find(conn, tenant, id).await? else {
-        return Ok(SetLookup::BatchNotFound);
+        return Ok(Err(Refusal::batch_not_found(id)));
     };
-    let url = batch.notification().webhook_url;
+    let url = batch.notification.webhook_url.clone();
     if url.is_empty() {
-        return Ok(SetLookup::NoWebhook);
+        return Ok(Err(Refusal::NoWebhook { id }));
     }
     let entry = serde_json::json!([WebhookLogEntry::now("Webhook resend requested.")]);
     let set = diesel::update(result_sets::table.find(set.id))
@@ -413,7 +378,7 @@ pub async fn resend_webhook(
         .returning(ResultSetRecord::as_returning())
         .get_result(conn)
         .await?;
-    Ok(SetLookup::Found(set))
+    Ok(Ok(set))
 }
 
 /// Deletes expired sets (and their results), and the never-finished sets of runs

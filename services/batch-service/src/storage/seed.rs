@@ -11,7 +11,9 @@ use serde_json::json;
 use super::admin::{self, CredentialKind};
 use super::record::NewBatchRow;
 use super::schema::{batch_items, batch_runs, batches};
-use crate::domain::{BatchState, NewBatch, Notification, Priority, Schedule, SecretHash};
+use crate::domain::{
+    BatchState, NewBatch, Notification, Priority, Schedule, ScheduleKind, SecretHash,
+};
 
 pub const TENANT: &str = "development";
 /// SerpWow's documented demo key.
@@ -45,7 +47,7 @@ fn samples() -> Vec<SampleBatch> {
                 enabled: true,
                 priority: Priority::Normal,
                 schedule: Schedule {
-                    kind: "daily".into(),
+                    kind: ScheduleKind::Daily,
                     hours: vec![9, 17],
                     ..Schedule::default()
                 },
@@ -72,7 +74,7 @@ fn samples() -> Vec<SampleBatch> {
                 progress_percent: 40,
                 progress_description: "Exporting".into(),
                 schedule: Schedule {
-                    kind: "daily".into(),
+                    kind: ScheduleKind::Daily,
                     hours: vec![2],
                     ..Schedule::default()
                 },
@@ -90,7 +92,7 @@ fn samples() -> Vec<SampleBatch> {
                 result: "1 search completed".into(),
                 progress_percent: 100,
                 schedule: Schedule {
-                    kind: "weekly".into(),
+                    kind: ScheduleKind::Weekly,
                     hours: vec![8],
                     days_of_week: vec![0, 3],
                     ..Schedule::default()

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
+use super::columns::Json;
 use super::results::{WebhookLogEntry, WebhookStatus};
 use super::schema::{batches, result_sets};
 use crate::domain::Notification;
@@ -97,7 +98,7 @@ pub async fn claim_due(
             .get_results(conn)
             .await?;
         let batch_ids: Vec<i64> = claimed.iter().map(|row| row.1).collect();
-        let batches: Vec<(i64, String, serde_json::Value)> = batches::table
+        let batches: Vec<(i64, String, Json<Notification>)> = batches::table
             .filter(batches::id.eq_any(&batch_ids))
             .select((batches::id, batches::name, batches::notification))
             .load(conn)
@@ -110,7 +111,7 @@ pub async fn claim_due(
                     set_id: row.0,
                     batch_id: row.1,
                     batch_name: name.clone(),
-                    notification: serde_json::from_value(notification.clone()).unwrap_or_default(),
+                    notification: notification.0.clone(),
                     url: row.2,
                     attempt: row.3,
                     number: row.4.unwrap_or_default(),

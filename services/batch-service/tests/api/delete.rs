@@ -297,8 +297,8 @@ async fn ten_thousand_ids_are_deleted_in_one_call() {
 async fn a_group_of_deletes_is_one_statement_whatever_the_number_of_ids() {
     use std::sync::{Arc, Mutex};
 
-    use batch_service::domain::BatchId;
-    use batch_service::storage::delete::{DeleteOutcome, DeleteRequest, delete_group};
+    use batch_service::domain::{Action, BatchId, Refusal};
+    use batch_service::storage::delete::{DeleteRequest, delete_group};
     use batch_service::storage::{Caller, TenantId};
     use diesel::connection::InstrumentationEvent;
 
@@ -346,8 +346,11 @@ async fn a_group_of_deletes_is_one_statement_whatever_the_number_of_ids() {
     assert_eq!(
         outcomes,
         [
-            DeleteOutcome::Deleted(vec![seed::IDLE_BATCH_ID]),
-            DeleteOutcome::Running(vec![seed::RUNNING_BATCH_ID])
+            Ok(vec![seed::IDLE_BATCH_ID]),
+            Err(Refusal::Running {
+                action: Action::Delete,
+                ids: vec![seed::RUNNING_BATCH_ID]
+            })
         ]
     );
     let statements = queries.lock().unwrap().clone();

@@ -15,6 +15,7 @@ mod lifecycle;
 mod migrations;
 mod operations;
 mod results;
+mod schema;
 mod tenants;
 
 use batch_proto::v1::batch_service_client::BatchServiceClient;
