@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -44,10 +45,9 @@ impl Schedule {
         self.total
     }
 
-    /// The schedule-wide index of worker `worker`'s `k`-th request, if there is one.
-    fn index(&self, worker: u64, k: u64) -> Option<u64> {
-        let index = k * self.workers + worker;
-        (index < self.total).then_some(index)
+    /// The worker whose timetable holds request `index`.
+    fn worker_of(&self, index: u64) -> usize {
+        (index % self.workers) as usize
     }
 
     /// When request `index` is due, counted from the start.
@@ -74,12 +74,25 @@ pub(crate) struct OpenLoopStats {
     pub(crate) not_sent: u64,
 }
 
+/// What wakes each worker when its next request is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pacing {
+    /// A thread of its own sleeping on the operating system's timer, late by tens of
+    /// microseconds. Tokio's timer rounds every deadline up to the next millisecond,
+    /// which would send each request up to 1 ms late and count that as latency.
+    Thread,
+    /// Tokio's timer: for tests on paused time.
+    #[cfg(test)]
+    Tokio,
+}
+
 /// Sends the requests of `schedule`, each on its worker when due (or as soon as the
 /// worker is free, if it is late), and measures latency from when it was due.
 pub(crate) async fn open_loop<W: Worker>(
     workers: Vec<W>,
     ids: Seeded,
     schedule: Schedule,
+    pacing: Pacing,
 ) -> anyhow::Result<OpenLoopStats> {
     let shared = std::sync::Arc::new(Shared::new(ids));
     let not_sent = std::sync::Arc::new(AtomicU64::new(0));
@@ -87,31 +100,47 @@ pub(crate) async fn open_loop<W: Worker>(
     let give_up = start + schedule.due(schedule.total()) + MAX_LAG;
     let finished = std::sync::Arc::new(Mutex::new(start + schedule.measured_from()));
     let mut tasks = JoinSet::new();
-    for (worker_index, mut worker) in workers.into_iter().enumerate() {
+    let mut wake_ups = Vec::with_capacity(workers.len());
+    for mut worker in workers {
         let (shared, not_sent, finished) = (shared.clone(), not_sent.clone(), finished.clone());
+        let (wake_up, mut due_requests) = mpsc::unbounded_channel::<u64>();
+        wake_ups.push(wake_up);
         tasks.spawn(async move {
             let mut histogram = new_histogram();
-            let mut k = 0;
-            while let Some(index) = schedule.index(worker_index as u64, k) {
-                k += 1;
+            while let Some(index) = due_requests.recv().await {
                 if shared.stopped() || Instant::now() > give_up {
                     not_sent.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                let due = start + schedule.due(index);
-                tokio::time::sleep_until(due).await;
                 let Some(id) = shared.claim() else { break };
                 let measured = schedule.measured(index);
                 let result = worker.delete(id).await;
                 if shared.tally(result, measured) && measured {
                     let now = Instant::now();
-                    record(&mut histogram, now - due);
+                    record(&mut histogram, now - (start + schedule.due(index)));
                     let mut last = finished.lock().unwrap_or_else(|e| e.into_inner());
                     *last = (*last).max(now);
                 }
             }
             histogram
         });
+    }
+    let pacer = Pacer {
+        schedule,
+        wake_ups,
+        shared: shared.clone(),
+    };
+    match pacing {
+        Pacing::Thread => {
+            let start = start.into_std();
+            std::thread::Builder::new()
+                .name("open-loop-pacer".into())
+                .spawn(move || pacer.run_on_thread(start))?;
+        }
+        #[cfg(test)]
+        Pacing::Tokio => {
+            tokio::spawn(pacer.run_on_tokio(start));
+        }
     }
     let latency = collect(tasks).await;
     // The schedule's requests are counted in advance: running out is a sizing bug.
@@ -122,6 +151,43 @@ pub(crate) async fn open_loop<W: Worker>(
         stats: LoadStats::from_shared(&shared, window, latency, ((), ())),
         not_sent: not_sent.load(Ordering::Relaxed),
     })
+}
+
+/// Hands each request of the schedule, when it is due, to the worker whose timetable
+/// holds it. A worker still busy with an earlier request finds it waiting and sends it
+/// late, its latency still counted from when it was due.
+struct Pacer {
+    schedule: Schedule,
+    wake_ups: Vec<mpsc::UnboundedSender<u64>>,
+    shared: std::sync::Arc<Shared>,
+}
+
+impl Pacer {
+    fn run_on_thread(self, start: std::time::Instant) {
+        for index in 0..self.schedule.total() {
+            let due = start + self.schedule.due(index);
+            std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+            if !self.hand_over(index) {
+                return;
+            }
+        }
+    }
+
+    #[cfg(test)]
+    async fn run_on_tokio(self, start: Instant) {
+        for index in 0..self.schedule.total() {
+            tokio::time::sleep_until(start + self.schedule.due(index)).await;
+            if !self.hand_over(index) {
+                return;
+            }
+        }
+    }
+
+    /// Wakes the worker of request `index`; `false` once the run has stopped.
+    fn hand_over(&self, index: u64) -> bool {
+        let worker = self.schedule.worker_of(index);
+        !self.shared.stopped() && self.wake_ups[worker].send(index).is_ok()
+    }
 }
 
 #[cfg(test)]
@@ -140,11 +206,10 @@ mod tests {
         let schedule = Schedule::new(1000.0, 4, plan(1, 2));
         assert_eq!(schedule.total(), 3000);
         // Worker 1's timetable: requests 1, 5, 9, ... each 4 ms apart.
-        assert_eq!(schedule.index(1, 0), Some(1));
-        assert_eq!(schedule.index(1, 2), Some(9));
+        assert_eq!(schedule.worker_of(1), 1);
+        assert_eq!(schedule.worker_of(9), 1);
         assert_eq!(schedule.due(9) - schedule.due(5), Duration::from_millis(4));
-        assert_eq!(schedule.index(3, 749), Some(2999));
-        assert_eq!(schedule.index(0, 750), None);
+        assert_eq!(schedule.worker_of(2999), 3);
     }
 
     #[test]
@@ -181,7 +246,9 @@ mod tests {
             last: 1_000,
         };
         let worker = StallsOnce { stalled: false };
-        let outcome = open_loop(vec![worker], ids, schedule).await.unwrap();
+        let outcome = open_loop(vec![worker], ids, schedule, Pacing::Tokio)
+            .await
+            .unwrap();
         let latency = &outcome.stats.latency;
         assert_eq!(latency.len(), 100);
         assert_eq!(outcome.not_sent, 0);
@@ -190,5 +257,54 @@ mod tests {
         assert_eq!(delayed, 11, "requests of 10 ms or more");
         assert!(latency.value_at_quantile(0.95) >= 10_000);
         assert!(latency.value_at_quantile(0.5) < 2_000);
+    }
+
+    /// Notes when each of its requests went out.
+    struct Records {
+        sent: std::sync::Arc<Mutex<Vec<Instant>>>,
+    }
+
+    impl Worker for Records {
+        async fn delete(&mut self, _id: i64) -> anyhow::Result<()> {
+            self.sent.lock().unwrap().push(Instant::now());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_pacing_thread_sends_every_request_and_none_before_it_is_due() {
+        let plan = Plan {
+            warmup: Duration::ZERO,
+            duration: Duration::from_millis(100),
+        };
+        let schedule = Schedule::new(1_000.0, 4, plan);
+        let sent: Vec<_> = (0..4)
+            .map(|_| std::sync::Arc::new(Mutex::new(Vec::new())))
+            .collect();
+        let workers = sent
+            .iter()
+            .map(|sent| Records { sent: sent.clone() })
+            .collect();
+        let ids = Seeded {
+            first: 1,
+            last: 1_000,
+        };
+        let before = Instant::now();
+        let outcome = open_loop(workers, ids, schedule, Pacing::Thread)
+            .await
+            .unwrap();
+        assert_eq!(outcome.stats.latency.len(), schedule.total());
+        for (worker, sent) in sent.iter().enumerate() {
+            let sent = sent.lock().unwrap();
+            assert_eq!(sent.len() as u64, schedule.total() / 4);
+            for (k, at) in sent.iter().enumerate() {
+                let index = k as u64 * 4 + worker as u64;
+                assert_eq!(schedule.worker_of(index), worker);
+                assert!(
+                    *at >= before + schedule.due(index),
+                    "request {index} went early"
+                );
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use super::Context;
 use crate::clients::{Route, connect_workers};
-use crate::load::open_loop::{Schedule, open_loop};
+use crate::load::open_loop::{Pacing, Schedule, open_loop};
 use crate::results::{Latency, RunRow};
 
 /// The share of the route's peak rate the latency is measured at.
@@ -24,7 +24,7 @@ pub(crate) async fn run(context: &mut Context<'_>, route: Route) -> anyhow::Resu
     let count = i64::try_from(schedule.total())? + clients as i64;
     let (ids, table_batches) = context.pool.take(&context.data, count).await?;
     let workers = connect_workers(route, clients, context.endpoints()).await?;
-    let outcome = open_loop(workers, ids, schedule).await?;
+    let outcome = open_loop(workers, ids, schedule, Pacing::Thread).await?;
     context.pool.give_back(ids, outcome.stats.next_unclaimed);
     let mut run = RunRow::new(route, clients, &outcome.stats);
     run.table_batches = table_batches;
