@@ -5,7 +5,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use super::record::{NewBatchRow, to_json};
+use super::record::{NewBatchRow, destination_ids, to_json};
 use super::schema::batches;
 use super::{BatchRecord, TenantId};
 use crate::domain::{
@@ -220,7 +220,7 @@ struct Changes<'a> {
     progress_percent: Option<i32>,
     enabled: Option<bool>,
     priority: Option<i16>,
-    destination_ids: Option<&'a [String]>,
+    destination_ids: Option<Vec<&'a str>>,
     schedule: Option<serde_json::Value>,
     notification: Option<serde_json::Value>,
     items_type: Option<&'a str>,
@@ -263,7 +263,7 @@ impl<'a> Changes<'a> {
             enabled: set(BatchField::Enabled).then_some(v.enabled),
             priority: set(BatchField::Priority).then_some(v.priority.rank()),
             destination_ids: set(BatchField::DestinationIds)
-                .then_some(v.destination_ids.as_slice()),
+                .then(|| destination_ids(&v.destination_ids)),
             schedule: set(BatchField::Schedule).then(|| to_json(&schedule)),
             notification: set(BatchField::Notification).then(|| to_json(&notification)),
             items_type: set(BatchField::ItemsType).then_some(v.items_type.as_str()),

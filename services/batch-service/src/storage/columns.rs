@@ -96,6 +96,9 @@ mod tests {
     fn json_that_does_not_fit_fails_the_read() {
         let wrong_kind = serde_json::json!({"kind": "fortnightly"});
         assert!(<Json<Schedule> as Queryable<Jsonb, Pg>>::build(wrong_kind).is_err());
+        // Text inside JSON carries its bound, and is checked again on the way in.
+        let too_long = serde_json::json!({"minutes": "m".repeat(2_000)});
+        assert!(<Json<Schedule> as Queryable<Jsonb, Pg>>::build(too_long).is_err());
         let not_an_object = serde_json::json!([1, 2]);
         assert!(<Json<Map<String, Value>> as Queryable<Jsonb, Pg>>::build(not_an_object).is_err());
         // The column default `{}` is a schedule with every part at its default.
