@@ -19,8 +19,12 @@ impl TextLimits {
     pub const DESTINATIONS: usize = 100;
 }
 
-/// Order in which queued batches are claimed; stored as 1 (lowest) to 5 (highest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+/// Order in which queued batches are claimed; stored as 1 (lowest) to 5 (highest),
+/// read and written through `FromSql` and `ToSql` (in `storage::columns`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, diesel::expression::AsExpression,
+)]
+#[diesel(sql_type = diesel::sql_types::SmallInt)]
 pub enum Priority {
     Lowest = 1,
     Low = 2,
@@ -31,19 +35,22 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub const ALL: [Priority; 5] = [
+        Priority::Lowest,
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Highest,
+    ];
+
+    /// The value in the `batches.priority` column.
     pub fn rank(self) -> i16 {
         self as i16
     }
 
+    /// Reads the `batches.priority` column, through the same mapping as [`Self::rank`].
     pub fn from_rank(rank: i16) -> Option<Self> {
-        Some(match rank {
-            1 => Self::Lowest,
-            2 => Self::Low,
-            3 => Self::Normal,
-            4 => Self::High,
-            5 => Self::Highest,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|p| p.rank() == rank)
     }
 }
 
@@ -374,4 +381,20 @@ pub struct ListQuery {
     pub destination_id: Option<ShortText>,
     pub sort: SortKey,
     pub descending: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_ranks_round_trip() {
+        let ranks: Vec<i16> = Priority::ALL.into_iter().map(Priority::rank).collect();
+        assert_eq!(ranks, [1, 2, 3, 4, 5]);
+        for priority in Priority::ALL {
+            assert_eq!(Priority::from_rank(priority.rank()), Some(priority));
+        }
+        assert_eq!(Priority::from_rank(0), None);
+        assert_eq!(Priority::from_rank(6), None);
+    }
 }

@@ -255,7 +255,7 @@ pub(crate) async fn close(
     diesel::update(result_sets::table.find(set_id))
         .set((
             result_sets::number.eq(batch.results_count),
-            result_sets::outcome.eq(BatchState::from(outcome).as_db_str()),
+            result_sets::outcome.eq(BatchState::from(outcome)),
             result_sets::ended_at.eq(now),
             result_sets::expires_at.eq(now + retention),
             result_sets::searches_total.eq(total),

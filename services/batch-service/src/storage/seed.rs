@@ -164,7 +164,7 @@ pub async fn apply(conn: &mut AsyncPgConnection) -> QueryResult<Vec<i64>> {
                         batch_runs::worker.eq("seed"),
                         batch_runs::started_at.eq(started.unwrap_or_else(Utc::now)),
                         batch_runs::finished_at.eq(finished.then(Utc::now)),
-                        batch_runs::outcome.eq(finished.then_some("succeeded")),
+                        batch_runs::outcome.eq(finished.then_some(BatchState::Succeeded)),
                         batch_runs::result.eq(sample.batch.result.as_str()),
                     ))
                     .execute(conn)
