@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Action, BatchId, BatchState, BoundedText, Refusal, ShortText};
+use super::{Action, BatchId, BatchState, LongText, NameText, NonEmptyText, Refusal, ShortText};
 
 /// Upper bounds on caller-supplied text, so one request cannot fill the database.
 pub struct TextLimits;
@@ -19,8 +19,12 @@ impl TextLimits {
     pub const DESTINATIONS: usize = 100;
 }
 
-/// Order in which queued batches are claimed; stored as 1 (lowest) to 5 (highest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+/// Order in which queued batches are claimed; stored as 1 (lowest) to 5 (highest),
+/// read and written through `FromSql` and `ToSql` (in `storage::columns`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, diesel::expression::AsExpression,
+)]
+#[diesel(sql_type = diesel::sql_types::SmallInt)]
 pub enum Priority {
     Lowest = 1,
     Low = 2,
@@ -31,19 +35,22 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub const ALL: [Priority; 5] = [
+        Priority::Lowest,
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Highest,
+    ];
+
+    /// The value in the `batches.priority` column.
     pub fn rank(self) -> i16 {
         self as i16
     }
 
+    /// Reads the `batches.priority` column, through the same mapping as [`Self::rank`].
     pub fn from_rank(rank: i16) -> Option<Self> {
-        Some(match rank {
-            1 => Self::Lowest,
-            2 => Self::Low,
-            3 => Self::Normal,
-            4 => Self::High,
-            5 => Self::Highest,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|p| p.rank() == rank)
     }
 }
 
@@ -57,7 +64,7 @@ pub struct Schedule {
     pub hours: Vec<i32>,
     pub days_of_week: Vec<i32>,
     pub days_of_month: Vec<i32>,
-    pub minutes: String,
+    pub minutes: ShortText,
 }
 
 /// How often a batch runs by itself; stored lower-case.
@@ -120,12 +127,12 @@ impl Schedule {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Notification {
-    pub email: String,
-    pub webhook_url: String,
+    pub email: ShortText,
+    pub webhook_url: ShortText,
     pub as_json: bool,
     pub as_jsonlines: bool,
     pub as_csv: bool,
-    pub csv_fields: String,
+    pub csv_fields: LongText,
 }
 
 /// A part of a notification an update mask may name after `notification.`.
@@ -177,34 +184,38 @@ impl Notification {
 /// One key/value pair of a SuperOffice `StringDictionary`; order and duplicates kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Parameter {
-    pub key: String,
-    pub value: String,
+    pub key: ShortText,
+    pub value: LongText,
 }
 
-/// Every field a caller may set on a batch, already validated.
+/// Where a batch's results go: one entry of `destination_ids`.
+pub type DestinationId = NonEmptyText<{ TextLimits::SHORT_TEXT }>;
+
+/// Every field a caller may set on a batch, already validated: each text carries its
+/// bound in its type.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewBatch {
-    pub name: String,
-    pub description: String,
+    pub name: NameText,
+    pub description: LongText,
     pub owner_id: i64,
     pub details_table: i32,
     pub details_record: i32,
     pub is_system_task: bool,
     pub is_internal_task: bool,
     pub parameters: Vec<Parameter>,
-    pub database_serial_number: String,
-    pub context: String,
-    pub result: String,
-    pub request: String,
-    pub response: String,
-    pub progress_description: String,
+    pub database_serial_number: ShortText,
+    pub context: LongText,
+    pub result: LongText,
+    pub request: LongText,
+    pub response: LongText,
+    pub progress_description: LongText,
     pub progress_percent: i32,
     pub enabled: bool,
     pub priority: Priority,
-    pub destination_ids: Vec<String>,
+    pub destination_ids: Vec<DestinationId>,
     pub schedule: Schedule,
     pub notification: Notification,
-    pub items_type: String,
+    pub items_type: ShortText,
 }
 
 /// A field of a batch that an update can name.
@@ -339,7 +350,7 @@ pub enum NameMatch {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameFilter {
-    pub text: BoundedText<{ TextLimits::NAME }>,
+    pub text: NameText,
     pub how: NameMatch,
 }
 
@@ -370,4 +381,20 @@ pub struct ListQuery {
     pub destination_id: Option<ShortText>,
     pub sort: SortKey,
     pub descending: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_ranks_round_trip() {
+        let ranks: Vec<i16> = Priority::ALL.into_iter().map(Priority::rank).collect();
+        assert_eq!(ranks, [1, 2, 3, 4, 5]);
+        for priority in Priority::ALL {
+            assert_eq!(Priority::from_rank(priority.rank()), Some(priority));
+        }
+        assert_eq!(Priority::from_rank(0), None);
+        assert_eq!(Priority::from_rank(6), None);
+    }
 }

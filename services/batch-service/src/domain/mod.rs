@@ -9,12 +9,12 @@ mod state;
 mod text;
 
 pub use batch::{
-    BatchField, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification,
-    NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart, SortKey,
-    TextLimits,
+    BatchField, BatchPatch, DestinationId, ListQuery, NameFilter, NameMatch, NewBatch,
+    Notification, NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart,
+    SortKey, TextLimits,
 };
 pub use ids::{BatchId, ItemId};
 pub use refusal::{Action, Refusal, Resource};
 pub use secret::SecretHash;
 pub use state::{BatchState, RunOutcome};
-pub use text::{BoundedText, LongText, ShortText, TextError};
+pub use text::{BoundedText, LongText, NameText, NonEmptyText, ShortText, TextError};

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
-/// Where a batch is in its life. Stored as lower-case text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a batch is in its life. Stored as lower-case text, read and written through
+/// `FromSql` and `ToSql` (in `storage::columns`), both with [`Self::as_db_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum BatchState {
     New,
     Queued,

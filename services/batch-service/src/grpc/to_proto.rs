@@ -50,18 +50,18 @@ fn schedule(s: Schedule) -> pb::Schedule {
         hours: s.hours,
         days_of_week: s.days_of_week,
         days_of_month: s.days_of_month,
-        minutes: s.minutes,
+        minutes: s.minutes.into_string(),
     }
 }
 
 fn notification(n: Notification) -> pb::Notification {
     pb::Notification {
-        email: n.email,
-        webhook_url: n.webhook_url,
+        email: n.email.into_string(),
+        webhook_url: n.webhook_url.into_string(),
         as_json: n.as_json,
         as_jsonlines: n.as_jsonlines,
         as_csv: n.as_csv,
-        csv_fields: n.csv_fields,
+        csv_fields: n.csv_fields.into_string(),
     }
 }
 
@@ -74,8 +74,8 @@ pub(super) fn batch(record: BatchRecord) -> pb::Batch {
             .parameters
             .into_iter()
             .map(|p| pb::Parameter {
-                key: p.key,
-                value: p.value,
+                key: p.key.into_string(),
+                value: p.value.into_string(),
             })
             .collect(),
         schedule: Some(schedule(record.schedule)),

@@ -5,11 +5,12 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
-use super::record::{NewBatchRow, to_json};
+use super::record::{NewBatchRow, destination_ids, to_json};
 use super::schema::batches;
 use super::{BatchRecord, TenantId};
 use crate::domain::{
-    BatchField, BatchId, BatchPatch, BatchState, ListQuery, NameMatch, NewBatch, Refusal, SortKey,
+    BatchField, BatchId, BatchPatch, BatchState, ListQuery, NameMatch, NewBatch, Priority, Refusal,
+    SortKey,
 };
 
 /// Inserts a batch, already QUEUED when `start` is set (SOAP `StartBatchJob`).
@@ -72,8 +73,7 @@ fn filtered<'a>(tenant: TenantId, query: &'a ListQuery) -> BoxedBatches<'a> {
         .filter(batches::tenant_id.eq(tenant.0))
         .into_boxed();
     if !query.states.is_empty() {
-        let states: Vec<&str> = query.states.iter().map(|s| s.as_db_str()).collect();
-        q = q.filter(batches::state.eq_any(states));
+        q = q.filter(batches::state.eq_any(&query.states));
     }
     if let Some(name) = &query.name {
         let text = name.text.as_str();
@@ -201,7 +201,7 @@ pub async fn update(
 struct Changes<'a> {
     name: Option<&'a str>,
     description: Option<&'a str>,
-    state: Option<&'static str>,
+    state: Option<BatchState>,
     owner_id: Option<i64>,
     queued_at: Option<Option<DateTime<Utc>>>,
     last_started_at: Option<Option<DateTime<Utc>>>,
@@ -219,8 +219,8 @@ struct Changes<'a> {
     progress_description: Option<&'a str>,
     progress_percent: Option<i32>,
     enabled: Option<bool>,
-    priority: Option<i16>,
-    destination_ids: Option<&'a [String]>,
+    priority: Option<Priority>,
+    destination_ids: Option<Vec<&'a str>>,
     schedule: Option<serde_json::Value>,
     notification: Option<serde_json::Value>,
     items_type: Option<&'a str>,
@@ -240,7 +240,7 @@ impl<'a> Changes<'a> {
         Self {
             name: set(BatchField::Name).then_some(v.name.as_str()),
             description: set(BatchField::Description).then_some(v.description.as_str()),
-            state: new_state.map(BatchState::as_db_str),
+            state: new_state,
             owner_id: set(BatchField::OwnerId).then_some(v.owner_id),
             queued_at: (new_state == Some(BatchState::Queued)).then_some(Some(now)),
             last_started_at: (new_state == Some(BatchState::Running)).then_some(Some(now)),
@@ -261,9 +261,9 @@ impl<'a> Changes<'a> {
                 .then_some(v.progress_description.as_str()),
             progress_percent: set(BatchField::ProgressPercent).then_some(v.progress_percent),
             enabled: set(BatchField::Enabled).then_some(v.enabled),
-            priority: set(BatchField::Priority).then_some(v.priority.rank()),
+            priority: set(BatchField::Priority).then_some(v.priority),
             destination_ids: set(BatchField::DestinationIds)
-                .then_some(v.destination_ids.as_slice()),
+                .then(|| destination_ids(&v.destination_ids)),
             schedule: set(BatchField::Schedule).then(|| to_json(&schedule)),
             notification: set(BatchField::Notification).then(|| to_json(&notification)),
             items_type: set(BatchField::ItemsType).then_some(v.items_type.as_str()),

@@ -1,10 +1,12 @@
-//! Reading domain values out of columns strictly. The database's CHECK constraints
-//! allow only what the service writes, so a value that does not decode means the
-//! schema and the code have drifted apart: the read fails (a storage error, INTERNAL
-//! to the caller, logged) instead of turning into a default.
+//! Reading domain values out of columns strictly, and writing state and priority
+//! through the same mapping they are read with. The database's CHECK constraints allow
+//! only what the service writes, so a value that does not decode means the schema and
+//! the code have drifted apart: the read fails (a storage error, INTERNAL to the
+//! caller, logged) instead of turning into a default.
 
 use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{Jsonb, SmallInt, Text};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -39,6 +41,18 @@ impl FromSql<SmallInt, Pg> for Priority {
     fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
         let rank = <i16 as FromSql<SmallInt, Pg>>::from_sql(bytes)?;
         Priority::from_rank(rank).ok_or_else(|| format!("unknown priority {rank}").into())
+    }
+}
+
+impl ToSql<Text, Pg> for BatchState {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <str as ToSql<Text, Pg>>::to_sql(self.as_db_str(), out)
+    }
+}
+
+impl ToSql<SmallInt, Pg> for Priority {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <i16 as ToSql<SmallInt, Pg>>::to_sql(&self.rank(), &mut out.reborrow())
     }
 }
 
@@ -96,6 +110,9 @@ mod tests {
     fn json_that_does_not_fit_fails_the_read() {
         let wrong_kind = serde_json::json!({"kind": "fortnightly"});
         assert!(<Json<Schedule> as Queryable<Jsonb, Pg>>::build(wrong_kind).is_err());
+        // Text inside JSON carries its bound, and is checked again on the way in.
+        let too_long = serde_json::json!({"minutes": "m".repeat(2_000)});
+        assert!(<Json<Schedule> as Queryable<Jsonb, Pg>>::build(too_long).is_err());
         let not_an_object = serde_json::json!([1, 2]);
         assert!(<Json<Map<String, Value>> as Queryable<Jsonb, Pg>>::build(not_an_object).is_err());
         // The column default `{}` is a schedule with every part at its default.

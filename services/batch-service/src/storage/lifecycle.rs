@@ -13,10 +13,6 @@ use crate::domain::{Action, BatchId, BatchState, Refusal, RunOutcome};
 /// A state change's answer: the batch as it is afterwards, or why it was refused.
 pub type Transition = Result<BatchRecord, Refusal>;
 
-fn db_states(states: &[BatchState]) -> Vec<&'static str> {
-    states.iter().map(|s| s.as_db_str()).collect()
-}
-
 /// Why `action` changed nothing: the batch is missing or in another state.
 async fn explain_refusal(
     conn: &mut AsyncPgConnection,
@@ -42,10 +38,10 @@ pub async fn start(
         batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq_any(db_states(Action::Start.allowed_in()))),
+            .filter(batches::state.eq_any(Action::Start.allowed_in())),
     )
     .set((
-        batches::state.eq(BatchState::Queued.as_db_str()),
+        batches::state.eq(BatchState::Queued),
         batches::queued_at.eq(now),
         batches::updated_at.eq(now),
     ))
@@ -99,14 +95,14 @@ async fn stop_where(
     let now = Utc::now();
     let mut target = diesel::update(batches::table)
         .filter(batches::tenant_id.eq(tenant.0))
-        .filter(batches::state.eq_any(db_states(Action::Stop.allowed_in())))
+        .filter(batches::state.eq_any(Action::Stop.allowed_in()))
         .into_boxed();
     if let Some(id) = only {
         target = target.filter(batches::id.eq(id.get()));
     }
     let stopped: Vec<BatchRecord> = target
         .set((
-            batches::state.eq(BatchState::Failed.as_db_str()),
+            batches::state.eq(BatchState::Failed),
             batches::result.eq(STOPPED_RESULT),
             batches::updated_at.eq(now),
         ))
@@ -131,7 +127,7 @@ async fn close_runs(
     )
     .set((
         batch_runs::finished_at.eq(Utc::now()),
-        batch_runs::outcome.eq(outcome.as_db_str()),
+        batch_runs::outcome.eq(outcome),
         batch_runs::result.eq(result),
     ))
     .execute(conn)
@@ -150,7 +146,7 @@ pub async fn claim_next(
     conn.transaction(async |conn| {
         let next = batches::table
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq(BatchState::Queued.as_db_str()))
+            .filter(batches::state.eq(BatchState::Queued))
             .order_by((
                 batches::priority.desc(),
                 batches::queued_at.asc(),
@@ -169,7 +165,7 @@ pub async fn claim_next(
         let now = Utc::now();
         let claimed = diesel::update(batches::table.find(id))
             .set((
-                batches::state.eq(BatchState::Running.as_db_str()),
+                batches::state.eq(BatchState::Running),
                 batches::start_count.eq(batches::start_count + 1),
                 batches::last_started_at.eq(now),
                 batches::progress_percent.eq(0),
@@ -201,7 +197,7 @@ pub async fn report_progress(
         batches::table
             .filter(batches::id.eq(id.get()))
             .filter(batches::tenant_id.eq(tenant.0))
-            .filter(batches::state.eq_any(db_states(Action::ReportProgress.allowed_in()))),
+            .filter(batches::state.eq_any(Action::ReportProgress.allowed_in())),
     )
     .set((
         batches::progress_percent.eq(percent),
@@ -235,10 +231,10 @@ pub async fn finish(
                 batches::table
                     .filter(batches::id.eq(id.get()))
                     .filter(batches::tenant_id.eq(tenant.0))
-                    .filter(batches::state.eq_any(db_states(Action::Finish.allowed_in()))),
+                    .filter(batches::state.eq_any(Action::Finish.allowed_in())),
             )
             .set((
-                batches::state.eq(BatchState::from(outcome).as_db_str()),
+                batches::state.eq(BatchState::from(outcome)),
                 batches::result.eq(result),
                 batches::results_count.eq(batches::results_count + 1),
                 batches::updated_at.eq(Utc::now()),

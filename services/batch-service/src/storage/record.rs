@@ -6,9 +6,16 @@ use diesel::prelude::*;
 
 use super::columns::Json;
 use super::schema::{batch_items, batches};
-use crate::domain::{BatchState, NewBatch, Notification, Parameter, Priority, Schedule};
+use crate::domain::{
+    BatchState, DestinationId, NewBatch, Notification, Parameter, Priority, Schedule,
+};
 
-/// A whole `batches` row.
+/// A whole `batches` row. Its plain text columns stay `String`: that text only goes
+/// out, to the caller, and is never written back, so checking its bound on the way out
+/// would protect nothing (and calling it bounded without a check would be a claim, not
+/// a fact). The JSON columns are different: their types are shared with what callers
+/// write (an update merges a stored schedule with the new one), so they are decoded
+/// into their bounded types, and text out of bounds fails the read (see `columns`).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = batches, check_for_backend(diesel::pg::Pg))]
 pub struct BatchRecord {
@@ -55,7 +62,7 @@ pub(crate) struct NewBatchRow<'a> {
     pub(crate) tenant_id: i64,
     pub(crate) name: &'a str,
     pub(crate) description: &'a str,
-    pub(crate) state: &'static str,
+    pub(crate) state: BatchState,
     pub(crate) owner_id: i64,
     pub(crate) queued_at: Option<DateTime<Utc>>,
     pub(crate) details_table: i32,
@@ -71,8 +78,8 @@ pub(crate) struct NewBatchRow<'a> {
     pub(crate) progress_description: &'a str,
     pub(crate) progress_percent: i32,
     pub(crate) enabled: bool,
-    pub(crate) priority: i16,
-    pub(crate) destination_ids: &'a [String],
+    pub(crate) priority: Priority,
+    pub(crate) destination_ids: Vec<&'a str>,
     pub(crate) schedule: serde_json::Value,
     pub(crate) notification: serde_json::Value,
     pub(crate) items_type: &'a str,
@@ -82,9 +89,9 @@ impl<'a> NewBatchRow<'a> {
     pub(crate) fn new(tenant_id: i64, batch: &'a NewBatch, state: BatchState) -> Self {
         Self {
             tenant_id,
-            name: &batch.name,
-            description: &batch.description,
-            state: state.as_db_str(),
+            name: batch.name.as_str(),
+            description: batch.description.as_str(),
+            state,
             owner_id: batch.owner_id,
             queued_at: (state == BatchState::Queued).then(Utc::now),
             details_table: batch.details_table,
@@ -92,21 +99,26 @@ impl<'a> NewBatchRow<'a> {
             is_system_task: batch.is_system_task,
             is_internal_task: batch.is_internal_task,
             parameters: to_json(&batch.parameters),
-            database_serial_number: &batch.database_serial_number,
-            context: &batch.context,
-            result: &batch.result,
-            request: &batch.request,
-            response: &batch.response,
-            progress_description: &batch.progress_description,
+            database_serial_number: batch.database_serial_number.as_str(),
+            context: batch.context.as_str(),
+            result: batch.result.as_str(),
+            request: batch.request.as_str(),
+            response: batch.response.as_str(),
+            progress_description: batch.progress_description.as_str(),
             progress_percent: batch.progress_percent,
             enabled: batch.enabled,
-            priority: batch.priority.rank(),
-            destination_ids: &batch.destination_ids,
+            priority: batch.priority,
+            destination_ids: destination_ids(&batch.destination_ids),
             schedule: to_json(&batch.schedule),
             notification: to_json(&batch.notification),
-            items_type: &batch.items_type,
+            items_type: batch.items_type.as_str(),
         }
     }
+}
+
+/// The `destination_ids` column's value.
+pub(crate) fn destination_ids(ids: &[DestinationId]) -> Vec<&str> {
+    ids.iter().map(DestinationId::as_str).collect()
 }
 
 /// Serialises one of our own plain structs, which cannot fail.

@@ -245,7 +245,7 @@ pub(crate) async fn close(
         .count()
         .get_result(conn)
         .await?;
-    let webhook = batch.notification.webhook_url.clone();
+    let webhook = batch.notification.webhook_url.to_string();
     let now = Utc::now();
     let (status, due) = if webhook.is_empty() {
         (WebhookStatus::None, None)
@@ -255,7 +255,7 @@ pub(crate) async fn close(
     diesel::update(result_sets::table.find(set_id))
         .set((
             result_sets::number.eq(batch.results_count),
-            result_sets::outcome.eq(BatchState::from(outcome).as_db_str()),
+            result_sets::outcome.eq(BatchState::from(outcome)),
             result_sets::ended_at.eq(now),
             result_sets::expires_at.eq(now + retention),
             result_sets::searches_total.eq(total),
@@ -362,7 +362,7 @@ pub async fn resend_webhook(
     let Some(batch) = super::batches::find(conn, tenant, id).await? else {
         return Ok(Err(Refusal::batch_not_found(id)));
     };
-    let url = batch.notification.webhook_url.clone();
+    let url = batch.notification.webhook_url.to_string();
     if url.is_empty() {
         return Ok(Err(Refusal::NoWebhook { id }));
     }

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::admin::{self, CredentialKind};
 use super::record::NewBatchRow;
 use super::schema::{batch_items, batch_runs, batches};
+use crate::bounded_text;
 use crate::domain::{
     BatchState, NewBatch, Notification, Priority, Schedule, ScheduleKind, SecretHash,
 };
@@ -42,7 +43,7 @@ fn samples() -> Vec<SampleBatch> {
             id: IDLE_BATCH_ID,
             state: BatchState::New,
             batch: NewBatch {
-                name: "My First Batch".into(),
+                name: bounded_text!("My First Batch"),
                 owner_id: 1,
                 enabled: true,
                 priority: Priority::Normal,
@@ -52,7 +53,7 @@ fn samples() -> Vec<SampleBatch> {
                     ..Schedule::default()
                 },
                 notification: Notification {
-                    email: "john.smith@example.com".into(),
+                    email: bounded_text!("john.smith@example.com"),
                     as_csv: true,
                     ..Notification::default()
                 },
@@ -67,12 +68,12 @@ fn samples() -> Vec<SampleBatch> {
             id: RUNNING_BATCH_ID,
             state: BatchState::Running,
             batch: NewBatch {
-                name: "Nightly Export".into(),
-                description: "Exports the day's activities".into(),
+                name: bounded_text!("Nightly Export"),
+                description: bounded_text!("Exports the day's activities"),
                 owner_id: 1,
                 enabled: true,
                 progress_percent: 40,
-                progress_description: "Exporting".into(),
+                progress_description: bounded_text!("Exporting"),
                 schedule: Schedule {
                     kind: ScheduleKind::Daily,
                     hours: vec![2],
@@ -86,10 +87,10 @@ fn samples() -> Vec<SampleBatch> {
             id: SUCCEEDED_BATCH_ID,
             state: BatchState::Succeeded,
             batch: NewBatch {
-                name: "My Second Batch".into(),
+                name: bounded_text!("My Second Batch"),
                 owner_id: 2,
                 enabled: true,
-                result: "1 search completed".into(),
+                result: bounded_text!("1 search completed"),
                 progress_percent: 100,
                 schedule: Schedule {
                     kind: ScheduleKind::Weekly,
@@ -163,8 +164,8 @@ pub async fn apply(conn: &mut AsyncPgConnection) -> QueryResult<Vec<i64>> {
                         batch_runs::worker.eq("seed"),
                         batch_runs::started_at.eq(started.unwrap_or_else(Utc::now)),
                         batch_runs::finished_at.eq(finished.then(Utc::now)),
-                        batch_runs::outcome.eq(finished.then_some("succeeded")),
-                        batch_runs::result.eq(&sample.batch.result),
+                        batch_runs::outcome.eq(finished.then_some(BatchState::Succeeded)),
+                        batch_runs::result.eq(sample.batch.result.as_str()),
                     ))
                     .execute(conn)
                     .await?;

@@ -37,7 +37,7 @@ pub fn body(base: &str, d: &Delivery) -> Value {
         if wanted {
             let mut value = links(base, d.batch_id, d.number, format, page_count);
             if format == "csv" && !n.csv_fields.is_empty() {
-                add_query(&mut value, "csv_fields", &n.csv_fields);
+                add_query(&mut value, "csv_fields", n.csv_fields.as_str());
             }
             download_links.insert(format.to_owned(), value);
         }
@@ -106,7 +106,7 @@ mod tests {
             "https://rest.example/",
             &delivery(Notification {
                 as_csv: true,
-                csv_fields: "q,result.title".into(),
+                csv_fields: crate::bounded_text!("q,result.title"),
                 ..Notification::default()
             }),
         );

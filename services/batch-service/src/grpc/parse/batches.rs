@@ -7,9 +7,9 @@ use batch_proto::v1 as pb;
 use super::paging::{self, Page};
 use super::{Violations, batch_id, state, time};
 use crate::domain::{
-    BatchField, BatchId, BatchPatch, ListQuery, NameFilter, NameMatch, NewBatch, Notification,
-    NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart, ShortText,
-    SortKey, TextLimits,
+    BatchField, BatchId, BatchPatch, DestinationId, ListQuery, NameFilter, NameMatch, NewBatch,
+    Notification, NotificationPart, Parameter, Priority, Schedule, ScheduleKind, SchedulePart,
+    ShortText, SortKey, TextLimits,
 };
 use crate::grpc::error::ApiError;
 
@@ -248,30 +248,18 @@ fn schedule(v: &mut Violations, field: &str, s: pb::Schedule) -> Schedule {
         hours: numbers("hours", s.hours, 0..=23),
         days_of_week: numbers("days_of_week", s.days_of_week, 0..=6),
         days_of_month: numbers("days_of_month", s.days_of_month, 1..=31),
-        minutes: v.text(
-            &format!("{field}.minutes"),
-            s.minutes,
-            TextLimits::SHORT_TEXT,
-        ),
+        minutes: v.bounded(&format!("{field}.minutes"), s.minutes),
     }
 }
 
 fn notification(v: &mut Violations, field: &str, n: pb::Notification) -> Notification {
     Notification {
-        email: v.text(&format!("{field}.email"), n.email, TextLimits::SHORT_TEXT),
-        webhook_url: v.text(
-            &format!("{field}.webhook_url"),
-            n.webhook_url,
-            TextLimits::SHORT_TEXT,
-        ),
+        email: v.bounded(&format!("{field}.email"), n.email),
+        webhook_url: v.bounded(&format!("{field}.webhook_url"), n.webhook_url),
         as_json: n.as_json,
         as_jsonlines: n.as_jsonlines,
         as_csv: n.as_csv,
-        csv_fields: v.text(
-            &format!("{field}.csv_fields"),
-            n.csv_fields,
-            TextLimits::LONG_TEXT,
-        ),
+        csv_fields: v.bounded(&format!("{field}.csv_fields"), n.csv_fields),
     }
 }
 
@@ -293,59 +281,130 @@ fn new_batch(v: &mut Violations, field: &str, b: pb::Batch) -> NewBatch {
             format!("at most {} ids", TextLimits::DESTINATIONS),
         );
     }
-    for (i, d) in b.destination_ids.iter().enumerate() {
-        let path = format!("{field}.destination_ids[{i}]");
-        if d.is_empty() || d.len() > TextLimits::SHORT_TEXT {
-            v.add(&path, "must be 1 to 1024 bytes");
-        }
-        v.storable(&path, d);
-    }
+    let destination_ids = b
+        .destination_ids
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, d)| {
+            v.text(
+                &format!("{field}.destination_ids[{i}]"),
+                DestinationId::new(d),
+            )
+        })
+        .collect();
     let parameters = b
         .parameters
         .into_iter()
         .enumerate()
         .map(|(i, p)| Parameter {
-            key: v.text(
-                &format!("{field}.parameters[{i}].key"),
-                p.key,
-                TextLimits::SHORT_TEXT,
-            ),
-            value: v.text(
-                &format!("{field}.parameters[{i}].value"),
-                p.value,
-                TextLimits::LONG_TEXT,
-            ),
+            key: v.bounded(&format!("{field}.parameters[{i}].key"), p.key),
+            value: v.bounded(&format!("{field}.parameters[{i}].value"), p.value),
         })
         .collect();
     NewBatch {
-        name: v.text(&f("name"), b.name, TextLimits::NAME),
-        description: v.text(&f("description"), b.description, TextLimits::LONG_TEXT),
+        name: v.bounded(&f("name"), b.name),
+        description: v.bounded(&f("description"), b.description),
         owner_id: b.owner_id,
         details_table: b.details_table,
         details_record: b.details_record,
         is_system_task: b.is_system_task,
         is_internal_task: b.is_internal_task,
         parameters,
-        database_serial_number: v.text(
-            &f("database_serial_number"),
-            b.database_serial_number,
-            TextLimits::SHORT_TEXT,
-        ),
-        context: v.text(&f("context"), b.context, TextLimits::LONG_TEXT),
-        result: v.text(&f("result"), b.result, TextLimits::LONG_TEXT),
-        request: v.text(&f("request"), b.request, TextLimits::LONG_TEXT),
-        response: v.text(&f("response"), b.response, TextLimits::LONG_TEXT),
-        progress_description: v.text(
-            &f("progress_description"),
-            b.progress_description,
-            TextLimits::LONG_TEXT,
-        ),
+        database_serial_number: v.bounded(&f("database_serial_number"), b.database_serial_number),
+        context: v.bounded(&f("context"), b.context),
+        result: v.bounded(&f("result"), b.result),
+        request: v.bounded(&f("request"), b.request),
+        response: v.bounded(&f("response"), b.response),
+        progress_description: v.bounded(&f("progress_description"), b.progress_description),
         progress_percent: v.int_in(&f("progress_percent"), b.progress_percent, 0..=100),
         enabled: b.enabled,
         priority: priority(v, &f("priority"), b.priority),
-        destination_ids: b.destination_ids,
+        destination_ids,
         schedule: schedule(v, &f("schedule"), b.schedule.unwrap_or_default()),
         notification: notification(v, &f("notification"), b.notification.unwrap_or_default()),
-        items_type: v.text(&f("items_type"), b.items_type, TextLimits::SHORT_TEXT),
+        items_type: v.bounded(&f("items_type"), b.items_type),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field and message of every problem of a `CreateBatch` of `batch`, in order.
+    fn problems(batch: pb::Batch) -> Vec<(String, String)> {
+        let request = pb::CreateBatchRequest {
+            batch: Some(batch),
+            start: false,
+        };
+        match create_batch(request) {
+            Err(ApiError::InvalidArgument(violations)) => violations
+                .into_iter()
+                .map(|v| (v.field, v.description))
+                .collect(),
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_text_problem_is_named_with_its_field() {
+        let batch = pb::Batch {
+            name: "x".repeat(TextLimits::NAME + 1),
+            destination_ids: vec![
+                String::new(),
+                "d".repeat(TextLimits::SHORT_TEXT + 1),
+                "a\0".into(),
+                "fine".into(),
+            ],
+            parameters: vec![pb::Parameter {
+                key: "k\0".into(),
+                value: "fine".into(),
+            }],
+            notification: Some(pb::Notification {
+                webhook_url: "u".repeat(TextLimits::SHORT_TEXT + 1),
+                ..pb::Notification::default()
+            }),
+            ..pb::Batch::default()
+        };
+        let expected = [
+            ("batch.destination_ids[0]", "must be 1 to 1024 bytes"),
+            ("batch.destination_ids[1]", "must be 1 to 1024 bytes"),
+            (
+                "batch.destination_ids[2]",
+                "must not contain NUL characters",
+            ),
+            ("batch.parameters[0].key", "must not contain NUL characters"),
+            ("batch.name", "must be at most 1024 bytes"),
+            (
+                "batch.notification.webhook_url",
+                "must be at most 1024 bytes",
+            ),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .into_iter()
+            .map(|(field, message)| (field.to_owned(), message.to_owned()))
+            .collect();
+        assert_eq!(problems(batch), expected);
+    }
+
+    #[test]
+    fn valid_text_arrives_in_its_bounded_type() {
+        let batch = pb::Batch {
+            name: "Nightly".into(),
+            destination_ids: vec!["d1".into()],
+            ..pb::Batch::default()
+        };
+        let created = create_batch(pb::CreateBatchRequest {
+            batch: Some(batch),
+            start: false,
+        })
+        .unwrap();
+        assert_eq!(created.batch.name.as_str(), "Nightly");
+        let destinations: Vec<&str> = created
+            .batch
+            .destination_ids
+            .iter()
+            .map(DestinationId::as_str)
+            .collect();
+        assert_eq!(destinations, ["d1"]);
     }
 }

@@ -40,29 +40,19 @@ impl Violations {
         field: &str,
         value: String,
     ) -> BoundedText<MAX> {
-        BoundedText::new(value).unwrap_or_else(|problems| {
-            for problem in problems {
-                self.add(field, problem.to_string());
-            }
-            BoundedText::default()
-        })
+        self.text(field, BoundedText::new(value))
+            .unwrap_or_default()
     }
 
-    /// Takes `value` if it is at most `max` bytes long and PostgreSQL can store it, as
-    /// [`Self::bounded`] does for a bound that is not a constant.
-    pub(super) fn text(&mut self, field: &str, value: String, max: usize) -> String {
-        if value.len() > max {
-            self.add(field, TextError::TooLong { max }.to_string());
-        }
-        self.storable(field, &value);
-        value
-    }
-
-    /// Refuses text the database cannot store: NUL, in a column or inside JSON.
-    pub(super) fn storable(&mut self, field: &str, value: &str) {
-        if value.contains('\0') {
-            self.add(field, TextError::Nul.to_string());
-        }
+    /// The parsed text, or `None` after noting each of its problems under `field`.
+    pub(super) fn text<T>(&mut self, field: &str, parsed: Result<T, Vec<TextError>>) -> Option<T> {
+        parsed
+            .map_err(|problems| {
+                for problem in problems {
+                    self.add(field, problem.to_string());
+                }
+            })
+            .ok()
     }
 
     pub(super) fn int_in(
