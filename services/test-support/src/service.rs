@@ -224,34 +224,9 @@ impl TestService {
         creds
     }
 
-    /// Runs `sql` on the service's database and returns the first column of the first
-    /// row as an integer: a `SELECT` (e.g. a count), or an `INSERT`/`UPDATE`/`DELETE`
-    /// with a one-column `RETURNING` (0 when it returned no row).
+    /// Runs `sql` on the service's database; see [`TestDatabase::query_i64`].
     pub async fn query_i64(&self, sql: &str) -> i64 {
-        use diesel::QueryableByName;
-        use diesel_async::RunQueryDsl as _;
-        #[derive(QueryableByName)]
-        struct Value {
-            #[diesel(sql_type = diesel::sql_types::Int8)]
-            value: i64,
-        }
-        let is_select = sql
-            .trim_start()
-            .get(..6)
-            .is_some_and(|w| w.eq_ignore_ascii_case("select"));
-        // A data-modifying statement may only be a top-level WITH item.
-        let wrapped = if is_select {
-            format!("SELECT COALESCE(({sql})::int8, 0) AS value")
-        } else {
-            format!(
-                "WITH q AS ({sql}) SELECT COALESCE((SELECT * FROM q LIMIT 1)::int8, 0) AS value"
-            )
-        };
-        diesel::sql_query(wrapped)
-            .get_result::<Value>(&mut self.db.connect().await)
-            .await
-            .unwrap_or_else(|e| panic!("query failed: {sql}: {e}"))
-            .value
+        self.db.query_i64(sql).await
     }
 
     /// Runs statements on the service's database (several, separated by `;`).

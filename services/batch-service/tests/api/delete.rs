@@ -294,7 +294,7 @@ async fn ten_thousand_ids_are_deleted_in_one_call() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_group_of_deletes_is_one_statement_whatever_the_number_of_ids() {
+async fn a_group_of_deletes_is_one_statement_and_a_refusal_adds_one() {
     use std::sync::{Arc, Mutex};
 
     use batch_service::domain::{Action, BatchId, Refusal};
@@ -321,40 +321,57 @@ async fn a_group_of_deletes_is_one_statement_whatever_the_number_of_ids() {
         }
     };
     diesel_async::AsyncConnection::set_instrumentation(&mut conn, instrumentation);
+    let statements_run = || std::mem::take(&mut *queries.lock().unwrap());
 
     let id = |raw: i64| BatchId::new(raw).unwrap();
+    let request = |ids: Vec<BatchId>, allow_missing: bool| {
+        DeleteRequest::new(caller, ids, allow_missing, false, "grpc", String::new())
+    };
+
+    // Every request goes through: one statement, however many ids.
     let missing_ids = (1..=500).map(|i| id(seed::IDLE_BATCH_ID + i * 1000));
-    let idle = DeleteRequest::new(
-        caller,
-        missing_ids.chain([id(seed::IDLE_BATCH_ID)]),
-        true,
-        false,
-        "grpc",
-        String::new(),
-    );
-    let running = DeleteRequest::new(
-        caller,
-        [id(seed::RUNNING_BATCH_ID)],
-        false,
-        false,
-        "rest",
-        String::new(),
-    );
-    let outcomes = delete_group(&mut conn, &[&idle, &running])
+    let idle = request(missing_ids.chain([id(seed::IDLE_BATCH_ID)]).collect(), true);
+    let succeeded = request(vec![id(seed::SUCCEEDED_BATCH_ID)], false);
+    let outcomes = delete_group(&mut conn, &[&idle, &succeeded])
         .await
         .expect("delete");
     assert_eq!(
         outcomes,
         [
             Ok(vec![seed::IDLE_BATCH_ID]),
+            Ok(vec![seed::SUCCEEDED_BATCH_ID])
+        ]
+    );
+    let statements = statements_run();
+    assert_eq!(statements.len(), 1, "one statement, got: {statements:#?}");
+
+    // One request is refused: the first statement changes nothing, a second decides
+    // each request, and the other request still goes through.
+    let fresh = db
+        .query_i64(&format!(
+            "INSERT INTO batches (tenant_id, name, state) VALUES ({tenant}, 'fresh', 'new') RETURNING id"
+        ))
+        .await;
+    let running = request(vec![id(seed::RUNNING_BATCH_ID)], false);
+    let other = request(vec![id(fresh)], false);
+    let outcomes = delete_group(&mut conn, &[&running, &other])
+        .await
+        .expect("delete");
+    assert_eq!(
+        outcomes,
+        [
             Err(Refusal::Running {
                 action: Action::Delete,
                 ids: vec![seed::RUNNING_BATCH_ID]
-            })
+            }),
+            Ok(vec![fresh])
         ]
     );
-    let statements = queries.lock().unwrap().clone();
-    assert_eq!(statements.len(), 1, "one statement, got: {statements:#?}");
+    let statements = statements_run();
+    assert_eq!(statements.len(), 2, "two statements, got: {statements:#?}");
+    let remaining = |id: i64| format!("SELECT count(*) FROM batches WHERE id = {id}");
+    assert_eq!(db.query_i64(&remaining(seed::RUNNING_BATCH_ID)).await, 1);
+    assert_eq!(db.query_i64(&remaining(fresh)).await, 0);
 }
 
 async fn svc_tenant(db: &test_support::TestDatabase) -> i64 {
@@ -366,4 +383,118 @@ async fn svc_tenant(db: &test_support::TestDatabase) -> i64 {
         .first(&mut db.connect().await)
         .await
         .expect("the seed tenant")
+}
+
+/// The fast delete statements lock rows as their delete reaches them, so their claim
+/// "rows are locked in id order" rests on the plan: the delete must scan the primary
+/// key with the ids (which the index visits in ascending order), in the generic plan
+/// the service's connections use, once the table is large enough for plans to matter
+/// (a table of a few pages is read whole).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fast_deletes_reach_rows_through_the_primary_key() {
+    use std::sync::{Arc, Mutex};
+
+    use batch_service::domain::BatchId;
+    use batch_service::storage::delete::{DeleteRequest, delete_group};
+    use batch_service::storage::{Caller, TenantId};
+    use diesel::connection::InstrumentationEvent;
+    use diesel_async::SimpleAsyncConnection as _;
+
+    let db = test_support::TestDatabase::seeded().await;
+    let mut conn = db.connect().await;
+    let tenant = svc_tenant(&db).await;
+    conn.batch_execute(&format!(
+        "INSERT INTO batches (tenant_id, name, state) \
+         SELECT {tenant}, 'batch ' || n, 'new' FROM generate_series(1, 5000) AS n; \
+         ANALYZE batches"
+    ))
+    .await
+    .expect("fill the table");
+    let caller = Caller {
+        tenant: TenantId(tenant),
+        credential_id: 1,
+    };
+    let queries = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&queries);
+    diesel_async::AsyncConnection::set_instrumentation(
+        &mut conn,
+        move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                seen.lock().unwrap().push(query.to_string());
+            }
+        },
+    );
+    let request = |id: i64| {
+        DeleteRequest::new(
+            caller,
+            [BatchId::new(id).unwrap()],
+            true,
+            false,
+            "grpc",
+            String::new(),
+        )
+    };
+    let (lone, first, second) = (request(900_001), request(900_002), request(900_003));
+    delete_group(&mut conn, &[&lone])
+        .await
+        .expect("lone delete");
+    delete_group(&mut conn, &[&first, &second])
+        .await
+        .expect("group delete");
+    let statements = queries.lock().unwrap().clone();
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+
+    let cases = [
+        (
+            &statements[0],
+            "int8, int8, bool, bool, text, text, int8[]",
+            format!("{tenant}, 1, false, false, 'grpc', '', '{{1,2}}'"),
+        ),
+        (
+            &statements[1],
+            "int8[], int8[], bool[], bool[], text[], text[], int4[], int4[], int8[], int8[]",
+            format!(
+                "'{{{tenant},{tenant}}}', '{{1,1}}', '{{f,f}}', '{{f,f}}', '{{grpc,grpc}}', \
+                 '{{\"\",\"\"}}', '{{1,1}}', '{{1,2}}', '{{1,2}}', '{{1,2}}'"
+            ),
+        ),
+    ];
+    for (statement, types, values) in cases {
+        let plan = explain_generic(&db, statement, types, &values).await;
+        let delete_at = plan
+            .iter()
+            .position(|line| line.contains("Delete on batches"))
+            .unwrap_or_else(|| panic!("no delete in {plan:#?}"));
+        assert!(
+            plan[delete_at + 1].contains("Index Scan using batches_pkey on batches"),
+            "the delete does not scan the primary key: {plan:#?}"
+        );
+    }
+}
+
+/// The lines of `EXPLAIN` for `statement`'s generic plan with `values`.
+async fn explain_generic(
+    db: &test_support::TestDatabase,
+    statement: &str,
+    types: &str,
+    values: &str,
+) -> Vec<String> {
+    use diesel_async::{RunQueryDsl as _, SimpleAsyncConnection as _};
+    #[derive(diesel::QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let mut conn = db.connect().await;
+    conn.batch_execute(&format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE fast ({types}) AS {statement}"
+    ))
+    .await
+    .expect("prepare");
+    let lines: Vec<PlanLine> =
+        diesel::sql_query(format!("EXPLAIN (COSTS OFF) EXECUTE fast ({values})"))
+            .load(&mut conn)
+            .await
+            .expect("explain");
+    lines.into_iter().map(|l| l.line).collect()
 }
