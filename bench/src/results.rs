@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 
 use crate::clients::Route;
 use crate::cpu::{CpuPerRequest, Memory};
+use crate::groups::Grouping;
 use crate::load::LoadStats;
 use crate::scenarios::Scenario;
 use crate::stats::{median, median_duration, median_ratio};
@@ -58,8 +59,8 @@ pub(crate) struct RunRow {
     pub(crate) ran_out: bool,
     pub(crate) latency: Percentiles,
     pub(crate) cpu: Option<CpuPerRequest>,
-    /// `DeleteBatches` calls per grouped statement in the service during the run.
-    pub(crate) requests_per_group: Option<f64>,
+    /// How the service grouped the run's `DeleteBatches` calls.
+    pub(crate) grouping: Option<Grouping>,
     /// Memory of the started processes after the run.
     pub(crate) memory: StackMemory,
     /// Set when the rows that went differ from the deletes answered as done.
@@ -80,7 +81,7 @@ impl RunRow {
             ran_out: stats.ran_out,
             latency: Percentiles::of(&stats.latency),
             cpu: None,
-            requests_per_group: None,
+            grouping: None,
             memory: StackMemory::default(),
             mismatch: None,
         }
@@ -290,7 +291,7 @@ mod tests {
             window: Duration::from_secs(10),
             ran_out: false,
             latency: Percentiles::default(),
-            requests_per_group: None,
+            grouping: None,
             cpu: Some(CpuPerRequest {
                 service: Some(service_cpu),
                 postgres: 50.0,

@@ -219,6 +219,7 @@ mod tests {
     use super::*;
     use crate::clients::{Door, Route};
     use crate::cpu::{CpuPerRequest, Memory};
+    use crate::groups::Grouping;
     use crate::results::{Percentiles, RoundRun, RunRow, StackMemory};
 
     fn run(route: Route, rate: f64) -> RunRow {
@@ -233,7 +234,11 @@ mod tests {
             window: Duration::from_secs(10),
             ran_out: false,
             latency: Percentiles::default(),
-            requests_per_group: Some(12.5),
+            grouping: Some(Grouping {
+                calls_per_statement: 12.5,
+                statement_time: Duration::from_micros(1_500),
+                in_flight: 1.8,
+            }),
             cpu: Some(CpuPerRequest {
                 service: Some(38.0),
                 rest_translator: Some(36.0),
@@ -317,6 +322,6 @@ mod tests {
         assert!(report.contains("**soap failed**: soap-translator exited"));
         assert!(report.contains("| 1 | 10,000/s | 10,500/s (1.05×) | 8,000/s (0.80×) |"));
         // Every load run shows how many calls each grouped statement decided.
-        assert!(line("| round 1 | gRPC | 32 |").contains("| 12.5 |"));
+        assert!(line("| round 1 | gRPC | 32 |").contains("| 12.5 · 1.50 ms · 1.8 |"));
     }
 }

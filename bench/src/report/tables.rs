@@ -266,7 +266,7 @@ pub(crate) fn all_runs(out: &mut String, results: &Results) -> fmt::Result {
     writeln!(out, "## Every load run\n")?;
     writeln!(
         out,
-        "| run | route | clients | table | deletes | errors | rate | p50 | p99 | calls per statement | {CPU_HEADER} |"
+        "| run | route | clients | table | deletes | errors | rate | p50 | p99 | per statement: calls · time · in flight | {CPU_HEADER} |"
     )?;
     writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|{CPU_ALIGN}")?;
     for (what, run) in runs {
@@ -281,8 +281,15 @@ pub(crate) fn all_runs(out: &mut String, results: &Results) -> fmt::Result {
             rate(run.rate),
             millis(run.latency.p50),
             millis(run.latency.p99),
-            run.requests_per_group
-                .map_or_else(|| "—".to_owned(), |calls| format!("{calls:.1}")),
+            run.grouping.map_or_else(
+                || "—".to_owned(),
+                |g| format!(
+                    "{:.1} · {} · {:.1}",
+                    g.calls_per_statement,
+                    millis(g.statement_time),
+                    g.in_flight
+                )
+            ),
             cpu_cells(run.cpu.as_ref())
         )?;
     }

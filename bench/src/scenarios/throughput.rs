@@ -92,7 +92,7 @@ async fn run_with(
     row.table_batches = table_batches;
     let ((cpu_before, groups_before), (cpu_after, groups_after)) = &stats.samples;
     row.cpu = Some(CpuPerRequest::between(cpu_before, cpu_after, stats.ok));
-    row.requests_per_group = GroupTotals::requests_per_group(*groups_before, *groups_after);
+    row.grouping = GroupTotals::between(*groups_before, *groups_after, stats.window);
     row.mismatch = context.check_deleted(ids, stats.ok_total).await?;
     row.memory = context.stack.memory()?;
     Ok(row)

@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::grpc::{DEFAULT_MAX_DELETE_IDS, DEFAULT_RESULT_RETENTION_DAYS, Limits};
 use crate::storage::PoolSettings;
 use crate::storage::grouping::{
-    DEFAULT_GROUP_MAX_REQUESTS, DEFAULT_GROUPS_IN_FLIGHT, GroupingSettings,
+    DEFAULT_GROUP_MAX_REQUESTS, DEFAULT_GROUPS_IN_FLIGHT, DEFAULT_MIN_REQUESTS_TO_OVERLAP,
+    GroupingSettings,
 };
 use crate::webhooks::guard::AllowList;
 use crate::webhooks::{self, WebhookSettings};
@@ -143,6 +144,9 @@ pub struct ServeArgs {
     /// Most grouped delete statements running at once (each holds a connection).
     #[arg(long, env = "DELETE_GROUPS_IN_FLIGHT", default_value_t = DEFAULT_GROUPS_IN_FLIGHT)]
     pub delete_groups_in_flight: usize,
+    /// While a grouped delete runs, another starts only once this many calls wait.
+    #[arg(long, env = "DELETE_GROUP_MIN_TO_OVERLAP", default_value_t = DEFAULT_MIN_REQUESTS_TO_OVERLAP)]
+    pub delete_group_min_to_overlap: usize,
     /// How long a resolved credential is trusted without asking the database again,
     /// in milliseconds (so also how long a revoked one keeps working). 0 disables.
     #[arg(long, env = "AUTH_CACHE_TTL_MS", default_value_t = DEFAULT_AUTH_CACHE_TTL_MS)]
@@ -214,6 +218,7 @@ impl ServeArgs {
                 max_requests: self.delete_group_max_requests,
                 max_ids: self.delete_max_ids,
                 max_in_flight: self.delete_groups_in_flight,
+                min_requests_to_overlap: self.delete_group_min_to_overlap,
             },
             result_retention: chrono::Duration::days(i64::from(self.result_retention_days)),
         }

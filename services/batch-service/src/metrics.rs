@@ -34,6 +34,7 @@ struct ServiceMetrics {
     deletes: Family<DeleteLabels, Counter>,
     deleted_batches: Counter,
     delete_group_requests: Histogram,
+    delete_group_seconds: Histogram,
     pool_connections: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -44,6 +45,8 @@ static METRICS: LazyLock<ServiceMetrics> = LazyLock::new(|| {
         deletes: Family::default(),
         deleted_batches: Counter::default(),
         delete_group_requests: Histogram::new(exponential_buckets(1.0, 2.0, 8)),
+        // 100 µs to about 0.8 s.
+        delete_group_seconds: Histogram::new(exponential_buckets(0.000_1, 2.0, 14)),
         pool_connections: Gauge::default(),
         pool_idle: Gauge::default(),
         pool_max: Gauge::default(),
@@ -62,6 +65,11 @@ static METRICS: LazyLock<ServiceMetrics> = LazyLock::new(|| {
         "batch_delete_group_requests",
         "DeleteBatches calls decided by one grouped statement",
         m.delete_group_requests.clone(),
+    );
+    telemetry::metrics::register(
+        "batch_delete_group_seconds",
+        "Time from a grouped delete statement's start to its answers, connection wait included",
+        m.delete_group_seconds.clone(),
     );
     telemetry::metrics::register(
         "db_pool_connections",
@@ -98,9 +106,10 @@ pub fn record_delete(door: &'static str, outcome: DeleteOutcome, deleted: usize)
     METRICS.deleted_batches.inc_by(deleted as u64);
 }
 
-/// Counts one grouped delete statement and the requests it decided.
-pub fn record_delete_group(requests: usize) {
+/// Counts one grouped delete statement, the requests it decided and how long it took.
+pub fn record_delete_group(requests: usize, took: Duration) {
     METRICS.delete_group_requests.observe(requests as f64);
+    METRICS.delete_group_seconds.observe(took.as_secs_f64());
 }
 
 /// Keeps the pool gauges current, once a second, for as long as the process runs.

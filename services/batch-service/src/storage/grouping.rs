@@ -2,12 +2,14 @@
 //! busy run together as one statement, one round trip and one commit
 //! ([`super::delete::delete_group`]), and each caller still gets its own answer.
 //!
-//! How a group forms: one dispatcher task takes requests in arrival order. When fewer
-//! than `max_in_flight` group statements are running, it takes the next request and
-//! every request already waiting behind it, up to `max_requests` requests and
-//! `max_ids` ids, and starts them as one statement. So an idle service sends a request
+//! How a group forms: one dispatcher task takes requests in arrival order. When no
+//! statement is running, it takes the waiting requests, up to `max_requests` requests
+//! and `max_ids` ids, and starts them as one statement. While statements run, it starts
+//! another (up to `max_in_flight`) only once `min_requests_to_overlap` requests wait;
+//! fewer wait for a running statement to finish. So an idle service sends a request
 //! straight through (no timer), and under load the queue that builds up while the
-//! database works becomes the next group.
+//! database works becomes the next group, no smaller than the overlap threshold while
+//! another statement still keeps the database busy.
 //!
 //! Two requests naming the same id never share a group: the later one starts the next
 //! group, so the earlier one reaches the database first and gets the id, and the later
@@ -25,10 +27,10 @@
 //! everything queued is decided before the server stops; the dispatcher ends once the
 //! last handle is dropped.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use super::Database;
 use super::delete::{DeleteOutcome, DeleteRequest, delete_group};
@@ -38,6 +40,8 @@ use super::error::{StorageError, Unavailable};
 pub const DEFAULT_GROUP_MAX_REQUESTS: usize = 64;
 /// Default for [`GroupingSettings::max_in_flight`].
 pub const DEFAULT_GROUPS_IN_FLIGHT: usize = 2;
+/// Default for [`GroupingSettings::min_requests_to_overlap`].
+pub const DEFAULT_MIN_REQUESTS_TO_OVERLAP: usize = 1;
 /// Requests that may wait for a group before callers wait to enqueue.
 const QUEUE_CAPACITY: usize = 4_096;
 
@@ -50,6 +54,10 @@ pub struct GroupingSettings {
     pub max_ids: usize,
     /// Most group statements running at once (each holds a database connection).
     pub max_in_flight: usize,
+    /// While a statement runs, another one starts only once this many requests wait;
+    /// fewer wait for the running statements to finish and then go as one group
+    /// (1 starts one at once). An idle service never waits.
+    pub min_requests_to_overlap: usize,
 }
 
 impl Default for GroupingSettings {
@@ -58,6 +66,7 @@ impl Default for GroupingSettings {
             max_requests: DEFAULT_GROUP_MAX_REQUESTS,
             max_ids: 10_000,
             max_in_flight: DEFAULT_GROUPS_IN_FLIGHT,
+            min_requests_to_overlap: DEFAULT_MIN_REQUESTS_TO_OVERLAP,
         }
     }
 }
@@ -83,6 +92,7 @@ impl DeleteQueue {
             max_requests: settings.max_requests.max(1),
             max_ids: settings.max_ids.max(1),
             max_in_flight: settings.max_in_flight.max(1),
+            min_requests_to_overlap: settings.min_requests_to_overlap.max(1),
         };
         tokio::spawn(dispatch(database, settings, receiver));
         Self { jobs }
@@ -102,71 +112,78 @@ impl DeleteQueue {
 }
 
 async fn dispatch(database: Database, settings: GroupingSettings, mut jobs: mpsc::Receiver<Job>) {
-    let in_flight = Arc::new(Semaphore::new(settings.max_in_flight));
-    let mut next: Option<Job> = None;
+    let (finished, mut statement_finished) = mpsc::unbounded_channel::<()>();
+    let mut waiting: VecDeque<Job> = VecDeque::new();
+    let mut in_flight = 0;
+    let mut open = true;
     loop {
-        let Ok(permit) = Arc::clone(&in_flight).acquire_owned().await else {
+        while in_flight < settings.max_in_flight
+            && !waiting.is_empty()
+            && (in_flight == 0 || waiting.len() >= settings.min_requests_to_overlap)
+        {
+            let group = form_group(&mut waiting, &settings);
+            if !group.is_empty() {
+                in_flight += 1;
+                tokio::spawn(run_group(database.clone(), group, finished.clone()));
+            }
+        }
+        if !open && waiting.is_empty() && in_flight == 0 {
             return;
-        };
-        let first = match next.take() {
-            Some(job) => job,
-            None => match jobs.recv().await {
-                Some(job) => job,
-                None => return,
+        }
+        tokio::select! {
+            job = jobs.recv(), if open && waiting.len() < QUEUE_CAPACITY => match job {
+                Some(job) => {
+                    waiting.push_back(job);
+                    while waiting.len() < QUEUE_CAPACITY {
+                        let Ok(job) = jobs.try_recv() else { break };
+                        waiting.push_back(job);
+                    }
+                }
+                None => open = false,
             },
-        };
-        let group = form_group(first, &mut jobs, &settings, &mut next);
-        if !group.is_empty() {
-            tokio::spawn(run_group(database.clone(), group, permit));
+            Some(()) = statement_finished.recv() => in_flight -= 1,
         }
     }
 }
 
-/// `first` and the requests waiting behind it, within the bounds and without shared
-/// ids; the request that would break a bound is left in `next`.
-fn form_group(
-    first: Job,
-    jobs: &mut mpsc::Receiver<Job>,
-    settings: &GroupingSettings,
-    next: &mut Option<Job>,
-) -> Vec<Job> {
-    let mut group = Vec::new();
+/// The requests at the front of `waiting`, within the bounds and without shared ids;
+/// the request that would break a bound stays first in line. Callers that have gone
+/// are dropped unrun.
+fn form_group(waiting: &mut VecDeque<Job>, settings: &GroupingSettings) -> Vec<Job> {
+    let mut group: Vec<Job> = Vec::new();
     let mut ids = 0;
-    if !first.answer.is_closed() {
-        ids = first.request.ids().len();
-        group.push(first);
-    }
     // Built only once a second request joins: most groups under light load are one.
     let mut seen: Option<HashSet<i64>> = None;
     while group.len() < settings.max_requests {
-        let Ok(job) = jobs.try_recv() else { break };
+        let Some(job) = waiting.front() else { break };
         if job.answer.is_closed() {
+            waiting.pop_front();
             continue;
         }
-        let seen = seen.get_or_insert_with(|| {
-            group
-                .iter()
-                .flat_map(|job: &Job| job.request.ids().iter().copied())
-                .collect()
-        });
-        let overlaps = job.request.ids().iter().any(|id| seen.contains(id));
-        if overlaps || (!group.is_empty() && ids + job.request.ids().len() > settings.max_ids) {
-            *next = Some(job);
-            break;
+        if let Some(first) = group.first() {
+            let seen = seen.get_or_insert_with(|| first.request.ids().iter().copied().collect());
+            let overlaps = job.request.ids().iter().any(|id| seen.contains(id));
+            if overlaps || ids + job.request.ids().len() > settings.max_ids {
+                break;
+            }
+            seen.extend(job.request.ids().iter().copied());
         }
         ids += job.request.ids().len();
-        seen.extend(job.request.ids().iter().copied());
-        group.push(job);
+        group.extend(waiting.pop_front());
     }
     group
 }
 
-async fn run_group(database: Database, group: Vec<Job>, _in_flight: OwnedSemaphorePermit) {
-    crate::metrics::record_delete_group(group.len());
+async fn run_group(database: Database, group: Vec<Job>, finished: mpsc::UnboundedSender<()>) {
+    // Tells the dispatcher when this statement's connection is free again, however
+    // the statement ended.
+    let _finished = FinishedGuard(finished);
+    let started = Instant::now();
     let requests: Vec<&DeleteRequest> = group.iter().map(|job| &job.request).collect();
     let result = database
         .write(async |conn| delete_group(conn, &requests).await)
         .await;
+    crate::metrics::record_delete_group(group.len(), started.elapsed());
     match result {
         Ok(outcomes) => {
             for (job, outcome) in group.into_iter().zip(outcomes) {
@@ -193,5 +210,14 @@ async fn run_group(database: Database, group: Vec<Job>, _in_flight: OwnedSemapho
                 let _ = job.answer.send(Err(error.clone()));
             }
         }
+    }
+}
+
+/// Signals the end of a statement when dropped, also when its task panics.
+struct FinishedGuard(mpsc::UnboundedSender<()>);
+
+impl Drop for FinishedGuard {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
     }
 }

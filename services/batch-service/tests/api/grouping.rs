@@ -24,8 +24,18 @@ const BLOCKER_ID: i64 = 899_999;
 type Answer = Result<pb::DeleteBatchesResponse, Status>;
 
 async fn grouping_service() -> TestService {
+    grouping_service_with(1, 1).await
+}
+
+/// A service with `max_in_flight` statements at most, a further one starting only
+/// once `min_requests_to_overlap` requests wait, and fresh batches to delete.
+async fn grouping_service_with(
+    max_in_flight: usize,
+    min_requests_to_overlap: usize,
+) -> TestService {
     let mut options = TestServiceOptions::default();
-    options.limits.delete_grouping.max_in_flight = 1;
+    options.limits.delete_grouping.max_in_flight = max_in_flight;
+    options.limits.delete_grouping.min_requests_to_overlap = min_requests_to_overlap;
     let svc = TestService::start_with(options).await;
     svc.execute(&format!(
         "INSERT INTO batches (id, tenant_id, name) \
@@ -288,4 +298,29 @@ async fn shutdown_decides_everything_queued() {
         svc.query_i64("SELECT count(*) FROM batch_deletions").await,
         41
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_statement_starts_only_once_enough_requests_wait() {
+    let svc = grouping_service_with(2, 3).await;
+    let client = svc.client().await;
+    let blocker = Blocker::hold(&svc, &client).await;
+
+    // One statement runs (and waits for the lock); two requests are fewer than three,
+    // so they wait for it instead of starting a second statement.
+    let mut deletes = vec![
+        send(&client, vec![FIRST_ID], false),
+        send(&client, vec![FIRST_ID + 1], false),
+    ];
+    let_requests_queue().await;
+    assert!(exists(&svc, FIRST_ID).await && exists(&svc, FIRST_ID + 1).await);
+
+    // The third makes three: they go as one statement while the first still waits.
+    deletes.push(send(&client, vec![FIRST_ID + 2], false));
+    for (i, delete) in deletes.into_iter().enumerate() {
+        let answer = delete.await.unwrap().expect("decided beside the blocker");
+        assert_eq!(answer.deleted_ids, [FIRST_ID + i as i64]);
+    }
+    assert_eq!(groups_seen(), (1, 3), "one statement of three");
+    blocker.release().await;
 }
