@@ -87,8 +87,12 @@ case "$action" in
         if ! running; then
             as_postgres mkdir -p "$sock"
             log "starting PostgreSQL on 127.0.0.1:$port"
+            # max_wal_size: `make bench` checkpoints before each run, and a run writes
+            # more WAL than the default 1 GB allows before the next checkpoint, which
+            # then lands inside whichever case runs at that moment (its fsyncs stall
+            # commits for a few hundred ms).
             as_postgres "$bindir/pg_ctl" -D "$data" -l "$base/postgres.log" -w -t 60 \
-                -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300" \
+                -o "-p $port -k $sock -c listen_addresses=127.0.0.1 -c max_connections=300 -c max_wal_size=8GB" \
                 start >/dev/null || { log "it did not start; see $base/postgres.log"; exit 1; }
         fi
         echo "$url"

@@ -41,7 +41,7 @@ pub const DEFAULT_GROUP_MAX_REQUESTS: usize = 64;
 /// Default for [`GroupingSettings::max_in_flight`].
 pub const DEFAULT_GROUPS_IN_FLIGHT: usize = 2;
 /// Default for [`GroupingSettings::min_requests_to_overlap`].
-pub const DEFAULT_MIN_REQUESTS_TO_OVERLAP: usize = 1;
+pub const DEFAULT_MIN_REQUESTS_TO_OVERLAP: usize = 8;
 /// Requests that may wait for a group before callers wait to enqueue.
 const QUEUE_CAPACITY: usize = 4_096;
 
