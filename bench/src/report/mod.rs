@@ -177,8 +177,10 @@ fn notes(out: &mut String, results: &Results) -> std::fmt::Result {
     writeln!(
         out,
         "- Baseline statement (prepared, one per connection, autocommit): `{}`. The service \
-         does more per delete: authentication (cached), one statement that locks, checks, \
-         deletes and writes the audit row, and its logging and metrics.",
+         does more per delete: authentication (cached), one statement that deletes, \
+         checks each request and writes its audit row (and a second one that decides the \
+         group again under row locks when a request must be refused), and its logging and \
+         metrics.",
         crate::clients::DELETE_ONE
     )?;
     writeln!(
@@ -190,9 +192,10 @@ fn notes(out: &mut String, results: &Results) -> std::fmt::Result {
     )?;
     writeln!(
         out,
-        "- Calls per statement (every load run): the `DeleteBatches` calls the service \
-         decided per grouped statement during the run, from its \
-         `batch_delete_group_requests` histogram read at the window's edges."
+        "- Per statement (every load run): the `DeleteBatches` calls the service decided \
+         per grouped statement during the run, the mean time of one statement, and the \
+         statements running at once on average, from its `batch_delete_group_requests` \
+         and `batch_delete_group_seconds` histograms read at the window's edges."
     )
 }
 

@@ -5,11 +5,11 @@
 //! How a group forms: one dispatcher task takes requests in arrival order. When no
 //! statement is running, it takes the waiting requests, up to `max_requests` requests
 //! and `max_ids` ids, and starts them as one statement. While statements run, it starts
-//! another (up to `max_in_flight`) only once `min_requests_to_overlap` requests wait;
-//! fewer wait for a running statement to finish. So an idle service sends a request
-//! straight through (no timer), and under load the queue that builds up while the
-//! database works becomes the next group, no smaller than the overlap threshold while
-//! another statement still keeps the database busy.
+//! another (up to `max_in_flight`) only once `min_requests_to_overlap` requests wait,
+//! or as many as the smallest running statement holds if that is fewer; fewer wait for
+//! a running statement to finish. So an idle service sends a request straight through
+//! (no timer), and under load the queue that builds up while the database works
+//! becomes the next group, not much smaller than the one that keeps the database busy.
 //!
 //! Two requests naming the same id never share a group: the later one starts the next
 //! group, so the earlier one reaches the database first and gets the id, and the later
@@ -54,9 +54,10 @@ pub struct GroupingSettings {
     pub max_ids: usize,
     /// Most group statements running at once (each holds a database connection).
     pub max_in_flight: usize,
-    /// While a statement runs, another one starts only once this many requests wait;
-    /// fewer wait for the running statements to finish and then go as one group
-    /// (1 starts one at once). An idle service never waits.
+    /// While a statement runs, another one starts only once this many requests wait,
+    /// or as many as the smallest running statement holds if that is fewer; fewer wait
+    /// for the running statements to finish and then go as one group (1 starts one at
+    /// once). An idle service never waits.
     pub min_requests_to_overlap: usize,
 }
 
@@ -112,22 +113,23 @@ impl DeleteQueue {
 }
 
 async fn dispatch(database: Database, settings: GroupingSettings, mut jobs: mpsc::Receiver<Job>) {
-    let (finished, mut statement_finished) = mpsc::unbounded_channel::<()>();
+    let (finished, mut statement_finished) = mpsc::unbounded_channel::<usize>();
     let mut waiting: VecDeque<Job> = VecDeque::new();
-    let mut in_flight = 0;
+    // The number of requests of each running statement.
+    let mut running: Vec<usize> = Vec::with_capacity(settings.max_in_flight);
     let mut open = true;
     loop {
-        while in_flight < settings.max_in_flight
+        while running.len() < settings.max_in_flight
             && !waiting.is_empty()
-            && (in_flight == 0 || waiting.len() >= settings.min_requests_to_overlap)
+            && waiting.len() >= overlap_threshold(&running, &settings)
         {
             let group = form_group(&mut waiting, &settings);
             if !group.is_empty() {
-                in_flight += 1;
+                running.push(group.len());
                 tokio::spawn(run_group(database.clone(), group, finished.clone()));
             }
         }
-        if !open && waiting.is_empty() && in_flight == 0 {
+        if !open && waiting.is_empty() && running.is_empty() {
             return;
         }
         tokio::select! {
@@ -141,8 +143,23 @@ async fn dispatch(database: Database, settings: GroupingSettings, mut jobs: mpsc
                 }
                 None => open = false,
             },
-            Some(()) = statement_finished.recv() => in_flight -= 1,
+            Some(size) = statement_finished.recv() => {
+                if let Some(at) = running.iter().position(|&r| r == size) {
+                    running.swap_remove(at);
+                }
+            }
         }
+    }
+}
+
+/// How many requests must wait before one more statement starts: none when nothing
+/// runs; otherwise `min_requests_to_overlap`, or as many as the smallest running
+/// statement holds if that is fewer (with few clients, groups stay small, and waiting
+/// for more than a running statement holds would leave the database half idle).
+fn overlap_threshold(running: &[usize], settings: &GroupingSettings) -> usize {
+    match running.iter().min() {
+        None => 1,
+        Some(&smallest) => settings.min_requests_to_overlap.min(smallest),
     }
 }
 
@@ -174,10 +191,10 @@ fn form_group(waiting: &mut VecDeque<Job>, settings: &GroupingSettings) -> Vec<J
     group
 }
 
-async fn run_group(database: Database, group: Vec<Job>, finished: mpsc::UnboundedSender<()>) {
+async fn run_group(database: Database, group: Vec<Job>, finished: mpsc::UnboundedSender<usize>) {
     // Tells the dispatcher when this statement's connection is free again, however
     // the statement ended.
-    let _finished = FinishedGuard(finished);
+    let _finished = FinishedGuard(finished, group.len());
     let started = Instant::now();
     let requests: Vec<&DeleteRequest> = group.iter().map(|job| &job.request).collect();
     let result = database
@@ -213,11 +230,38 @@ async fn run_group(database: Database, group: Vec<Job>, finished: mpsc::Unbounde
     }
 }
 
-/// Signals the end of a statement when dropped, also when its task panics.
-struct FinishedGuard(mpsc::UnboundedSender<()>);
+/// Signals the end of a statement of so many requests when dropped, also when its
+/// task panics.
+struct FinishedGuard(mpsc::UnboundedSender<usize>, usize);
 
 impl Drop for FinishedGuard {
     fn drop(&mut self) {
-        let _ = self.0.send(());
+        let _ = self.0.send(self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(min_requests_to_overlap: usize) -> GroupingSettings {
+        GroupingSettings {
+            min_requests_to_overlap,
+            ..GroupingSettings::default()
+        }
+    }
+
+    #[test]
+    fn nothing_waits_for_company_when_nothing_runs() {
+        assert_eq!(overlap_threshold(&[], &settings(8)), 1);
+    }
+
+    #[test]
+    fn beside_running_statements_the_threshold_is_the_setting_or_the_smallest_group() {
+        assert_eq!(overlap_threshold(&[12], &settings(8)), 8);
+        assert_eq!(overlap_threshold(&[12, 30], &settings(8)), 8);
+        assert_eq!(overlap_threshold(&[3], &settings(8)), 3);
+        assert_eq!(overlap_threshold(&[20, 2], &settings(8)), 2);
+        assert_eq!(overlap_threshold(&[20], &settings(1)), 1);
     }
 }

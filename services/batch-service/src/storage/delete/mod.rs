@@ -87,14 +87,15 @@ pub async fn delete_group(
     conn: &mut AsyncPgConnection,
     requests: &[&DeleteRequest],
 ) -> QueryResult<Vec<DeleteOutcome>> {
-    let group = GroupParams::new(requests);
     let deleted = match requests {
         [request] => fast::delete_one(conn, request).await.map(|ids| vec![ids]),
-        _ => fast::delete_all(conn, &group).await,
+        _ => fast::delete_all(conn, &GroupParams::new(requests)).await,
     };
     match deleted {
         Ok(deleted) => Ok(deleted.into_iter().map(Ok).collect()),
-        Err(error) if fast::was_refused(&error) => careful::decide_each(conn, &group).await,
+        Err(error) if fast::was_refused(&error) => {
+            careful::decide_each(conn, &GroupParams::new(requests)).await
+        }
         Err(error) => Err(error),
     }
 }
