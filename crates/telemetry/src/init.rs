@@ -53,9 +53,18 @@ pub struct TelemetryGuard {
 }
 
 impl TelemetryGuard {
-    /// Exports what is still buffered, then stops exporting.
-    pub fn shutdown(mut self) {
-        self.flush();
+    /// Exports what is still buffered, then stops exporting. The exporter's last call
+    /// needs the runtime to make progress while the provider waits for it, so the wait
+    /// happens on a blocking thread: on a current-thread runtime (the translators')
+    /// waiting in place would stall that call until it times out, losing the spans.
+    pub async fn shutdown(mut self) {
+        if let Some(provider) = self.provider.take() {
+            match tokio::task::spawn_blocking(move || provider.shutdown()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => eprintln!("telemetry: exporting the last spans failed: {error}"),
+                Err(error) => eprintln!("telemetry: exporting the last spans panicked: {error}"),
+            }
+        }
     }
 
     fn flush(&mut self) {

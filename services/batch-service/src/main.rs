@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    telemetry.shutdown();
+    telemetry.shutdown().await;
     code
 }
 

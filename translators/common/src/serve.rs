@@ -22,6 +22,14 @@ pub struct Listeners {
 /// Serves `router` (already holding its routes and [`crate::health_routes`]) until
 /// SIGTERM or SIGINT. Then `/readyz` turns unready, no connection is accepted, requests
 /// in flight finish (each bounded by the router's own timeout), and it returns.
+///
+/// The translators run it on a current-thread runtime. A request costs a sidecar tens
+/// of microseconds, so one core carries more than the service behind it; on one thread
+/// the tasks a request passes through (its HTTP connection, the channel's buffer, the
+/// HTTP/2 connection to the service) hand over without waking another thread, and the
+/// HTTP/2 frames of concurrent requests leave in one write. In `make bench` that took
+/// about a fifth off the CPU per request and 1.5 to 2 MiB off the resident memory. More
+/// throughput comes from more replicas, each with its own sidecar.
 pub async fn serve_translator(
     name: &'static str,
     listeners: Listeners,

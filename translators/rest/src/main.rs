@@ -11,16 +11,17 @@ use clap::Parser;
 use rest_translator::{Config, app};
 use translator_common::{Door, Listeners, Upstream, serve_translator};
 
-#[tokio::main]
+// One thread, as for every translator: see `translator_common::serve_translator`.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let telemetry = telemetry::init(&config.telemetry, "rest-translator");
     let upstream = Upstream::connect_lazy(&config.upstream, Door::Rest).with_context(|| {
         format!(
             "invalid --batch-service-url {}",
             config.upstream.batch_service_url
         )
     })?;
+    let telemetry = telemetry::init(&config.telemetry, "rest-translator");
     tracing::info!(upstream.url = %config.upstream.batch_service_url, "forwarding to batch-service");
     let listeners = Listeners {
         http: config.listen,
@@ -33,6 +34,6 @@ async fn main() -> anyhow::Result<()> {
         upstream,
     )
     .await;
-    telemetry.shutdown();
+    telemetry.shutdown().await;
     served
 }

@@ -11,12 +11,13 @@ use clap::Parser;
 use soap_translator::{Config, app};
 use translator_common::{Door, Listeners, Upstream, serve_translator};
 
-#[tokio::main]
+// One thread, as for every translator: see `translator_common::serve_translator`.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let telemetry = telemetry::init(&config.telemetry, "soap-translator");
     let upstream = Upstream::connect_lazy(&config.upstream, Door::Soap)
         .context("invalid batch-service address")?;
+    let telemetry = telemetry::init(&config.telemetry, "soap-translator");
     tracing::info!(
         upstream.url = %config.upstream.batch_service_url,
         mode = ?config.app.mode,
@@ -33,6 +34,6 @@ async fn main() -> anyhow::Result<()> {
         upstream,
     )
     .await;
-    telemetry.shutdown();
+    telemetry.shutdown().await;
     served
 }
