@@ -260,6 +260,38 @@ async fn deleting_a_batch_removes_its_result_sets() {
     assert_eq!(svc.query_i64("SELECT count(*) FROM results").await, 0);
 }
 
+/// A result set reaches its batch through its run (that is how deleting the batch
+/// removes it), so the schema refuses a set whose batch is not its run's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_set_belongs_to_the_batch_of_its_run() {
+    use diesel::result::{DatabaseErrorKind, Error};
+    use diesel_async::RunQueryDsl as _;
+
+    let svc = TestService::start().await;
+    let mut client = svc.client().await;
+    let id = start_and_claim(&mut client).await;
+    upload(&mut client, id, 0, vec![result(1, true, "a")])
+        .await
+        .unwrap();
+    let mut conn = svc.database().connect().await;
+    let moved = diesel::sql_query(format!(
+        "UPDATE result_sets SET batch_id = (SELECT min(id) FROM batches WHERE id <> {id}) \
+         WHERE batch_id = {id}"
+    ))
+    .execute(&mut conn)
+    .await;
+    assert!(
+        matches!(
+            moved,
+            Err(Error::DatabaseError(
+                DatabaseErrorKind::ForeignKeyViolation,
+                _
+            ))
+        ),
+        "moving a result set to another batch than its run's: {moved:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_search_is_updated_by_merging_its_parameters() {
     let svc = TestService::start().await;
