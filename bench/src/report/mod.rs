@@ -241,6 +241,7 @@ mod tests {
                 calls_per_statement: 12.5,
                 statement_time: Duration::from_micros(1_500),
                 in_flight: 1.8,
+                slow_share: 0.004,
             }),
             cpu: Some(CpuPerRequest {
                 service: Some(38.0),
@@ -325,6 +326,6 @@ mod tests {
         assert!(report.contains("**soap failed**: soap-translator exited"));
         assert!(report.contains("| 1 | 10,000/s | 10,500/s (1.05×) | 8,000/s (0.80×) |"));
         // Every load run shows how many calls each grouped statement decided.
-        assert!(line("| round 1 | gRPC | 32 |").contains("| 12.5 · 1.50 ms · 1.8 |"));
+        assert!(line("| round 1 | gRPC | 32 |").contains("| 12.5 · 1.50 ms · 1.8 · 0.4% |"));
     }
 }

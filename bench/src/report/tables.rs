@@ -266,7 +266,7 @@ pub(crate) fn all_runs(out: &mut String, results: &Results) -> fmt::Result {
     writeln!(out, "## Every load run\n")?;
     writeln!(
         out,
-        "| run | route | clients | table | deletes | errors | rate | p50 | p99 | per statement: calls · time · in flight | {CPU_HEADER} |"
+        "| run | route | clients | table | deletes | errors | rate | p50 | p99 | per statement: calls · time · in flight · over 3.2 ms | {CPU_HEADER} |"
     )?;
     writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|{CPU_ALIGN}")?;
     for (what, run) in runs {
@@ -284,10 +284,11 @@ pub(crate) fn all_runs(out: &mut String, results: &Results) -> fmt::Result {
             run.grouping.map_or_else(
                 || "—".to_owned(),
                 |g| format!(
-                    "{:.1} · {} · {:.1}",
+                    "{:.1} · {} · {:.1} · {:.1}%",
                     g.calls_per_statement,
                     millis(g.statement_time),
-                    g.in_flight
+                    g.in_flight,
+                    g.slow_share * 100.0
                 )
             ),
             cpu_cells(run.cpu.as_ref())

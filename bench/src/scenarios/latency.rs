@@ -3,10 +3,13 @@
 //! clients, latency counted from when each request was due (see
 //! [`crate::load::open_loop`]), so that p99 is not flattered by coordinated omission.
 
+use std::time::Instant;
+
 use anyhow::Context as _;
 
 use super::Context;
 use crate::clients::{Route, connect_workers};
+use crate::groups::GroupTotals;
 use crate::load::open_loop::{Pacing, Schedule, open_loop};
 use crate::results::{Latency, RunRow};
 
@@ -24,10 +27,22 @@ pub(crate) async fn run(context: &mut Context<'_>, route: Route) -> anyhow::Resu
     let count = i64::try_from(schedule.total())? + clients as i64;
     let (ids, table_batches) = context.pool.take(&context.data, count).await?;
     let workers = connect_workers(route, clients, context.endpoints()).await?;
+    // The service's grouping over the whole run, warm-up included: whether its
+    // statements alone take longer than the latency target allows.
+    let service_metrics = context.stack.service.as_ref().map(|s| s.metrics);
+    let read_groups = async || match service_metrics {
+        Some(metrics) => GroupTotals::read(metrics).await,
+        None => None,
+    };
+    let groups_before = read_groups().await;
+    let started = Instant::now();
     let outcome = open_loop(workers, ids, schedule, Pacing::Thread).await?;
+    let elapsed = started.elapsed();
+    let groups_after = read_groups().await;
     context.pool.give_back(ids, outcome.stats.next_unclaimed);
     let mut run = RunRow::new(route, clients, &outcome.stats);
     run.table_batches = table_batches;
+    run.grouping = GroupTotals::between(groups_before, groups_after, elapsed);
     run.mismatch = context.check_deleted(ids, outcome.stats.ok_total).await?;
     Ok(Latency {
         run,
