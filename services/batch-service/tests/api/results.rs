@@ -63,6 +63,16 @@ async fn start_and_claim(client: &mut Client) -> i64 {
     id
 }
 
+/// The seeded idle batch, started, claimed, and holding one uploaded result.
+async fn claimed_with_one_result(svc: &TestService) -> (Client, i64) {
+    let mut client = svc.client().await;
+    let id = start_and_claim(&mut client).await;
+    upload(&mut client, id, 0, vec![result(1, true, "a")])
+        .await
+        .unwrap();
+    (client, id)
+}
+
 async fn finish(client: &mut Client, id: i64) -> pb::Batch {
     client
         .finish_batch(authed(
@@ -238,11 +248,7 @@ async fn a_worker_uploads_results_in_resumable_chunks_and_finishing_closes_the_s
 #[tokio::test(flavor = "multi_thread")]
 async fn deleting_a_batch_removes_its_result_sets() {
     let svc = TestService::start().await;
-    let mut client = svc.client().await;
-    let id = start_and_claim(&mut client).await;
-    upload(&mut client, id, 0, vec![result(1, true, "a")])
-        .await
-        .unwrap();
+    let (mut client, id) = claimed_with_one_result(&svc).await;
     finish(&mut client, id).await;
     assert_eq!(svc.query_i64("SELECT count(*) FROM results").await, 1);
     client
@@ -268,11 +274,7 @@ async fn a_result_set_belongs_to_the_batch_of_its_run() {
     use diesel_async::RunQueryDsl as _;
 
     let svc = TestService::start().await;
-    let mut client = svc.client().await;
-    let id = start_and_claim(&mut client).await;
-    upload(&mut client, id, 0, vec![result(1, true, "a")])
-        .await
-        .unwrap();
+    let (_client, id) = claimed_with_one_result(&svc).await;
     let mut conn = svc.database().connect().await;
     let moved = diesel::sql_query(format!(
         "UPDATE result_sets SET batch_id = (SELECT min(id) FROM batches WHERE id <> {id}) \
