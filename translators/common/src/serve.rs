@@ -27,9 +27,10 @@ pub struct Listeners {
 /// of microseconds, so one core carries more than the service behind it; on one thread
 /// the tasks a request passes through (its HTTP connection, the channel's buffer, the
 /// HTTP/2 connection to the service) hand over without waking another thread, and the
-/// HTTP/2 frames of concurrent requests leave in one write. In `make bench` that took
-/// about a fifth off the CPU per request and 1.5 to 2 MiB off the resident memory. More
-/// throughput comes from more replicas, each with its own sidecar.
+/// HTTP/2 frames of concurrent requests leave together (in a REST bench run, one write
+/// to the service for about four requests). In `make bench` that took about a fifth off
+/// the CPU per request and 1.5 to 2 MiB off the resident memory. More throughput comes
+/// from more replicas, each with its own sidecar.
 pub async fn serve_translator(
     name: &'static str,
     listeners: Listeners,
