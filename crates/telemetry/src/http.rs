@@ -1,13 +1,14 @@
-//! The HTTP server span and metrics of the translators, as axum middleware.
+//! The HTTP server span and metrics of the translators, as an [`Around`] middleware.
 
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument as _;
 use tracing::field::Empty;
 
+use crate::around::{Around, ResponseFuture};
 use crate::metrics::{HttpLabels, RouteLabels, intern, metrics};
 use crate::propagation::{RequestTrace, adopt_parent};
 
@@ -16,40 +17,61 @@ use crate::propagation::{RequestTrace, adopt_parent};
 #[derive(Debug, Clone, Copy)]
 pub struct OperationLabel(pub &'static str);
 
-/// `axum::middleware::from_fn(trace_http)`: one server span per request, continuing
-/// the caller's `traceparent`, named `METHOD route` (or `METHOD` for a fallback, as the
-/// OpenTelemetry HTTP conventions say), and the request counted and timed. The query
-/// string is never recorded: it holds `api_key`.
-pub async fn trace_http(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
-    let method = intern(request.method().as_str());
-    let route = matched.map(|m| intern(m.as_str()));
-    let trace = RequestTrace::continue_or_start(request.headers());
-    // Built only when something wants it (an exporter, or logs at debug level); the
-    // fields below are not even evaluated otherwise.
-    let span = tracing::info_span!(
-        "http.server",
-        otel.name = %match route {
-            Some(route) => format!("{method} {route}"),
-            None => method.to_owned(),
-        },
-        otel.kind = "server",
-        otel.status_code = Empty,
-        http.request.method = method,
-        http.route = route,
-        url.path = %request.uri().path(),
-        http.response.status_code = Empty,
-        soap.operation = Empty,
-        trace_id = Empty,
-    );
-    let started = Instant::now();
-    let response = trace
-        .scope(async {
-            adopt_parent(&span, request.headers());
-            next.run(request).instrument(span.clone()).await
+/// One server span per request, continuing the caller's `traceparent`, named
+/// `METHOD route` (or `METHOD` for a fallback, as the OpenTelemetry HTTP conventions
+/// say), and the request counted and timed. The query string is never recorded: it
+/// holds `api_key`. Add it with `Router::layer(AroundLayer(TraceHttp))` after the
+/// routes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceHttp;
+
+impl Around for TraceHttp {
+    fn around<F>(&self, request: Request, next: impl FnOnce(Request) -> F) -> ResponseFuture
+    where
+        F: Future<Output = Response> + Send + 'static,
+    {
+        let method = intern(request.method().as_str());
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| intern(m.as_str()));
+        let trace = RequestTrace::continue_or_start(request.headers());
+        // Built only when something wants it (an exporter, or logs at debug level); the
+        // fields below are not even evaluated otherwise.
+        let span = tracing::info_span!(
+            "http.server",
+            otel.name = %match route {
+                Some(route) => format!("{method} {route}"),
+                None => method.to_owned(),
+            },
+            otel.kind = "server",
+            otel.status_code = Empty,
+            http.request.method = method,
+            http.route = route,
+            url.path = %request.uri().path(),
+            http.response.status_code = Empty,
+            soap.operation = Empty,
+            trace_id = Empty,
+        );
+        trace.sync_scope(|| adopt_parent(&span, request.headers()));
+        let answered = next(request).instrument(span.clone());
+        Box::pin(async move {
+            let started = Instant::now();
+            let response = trace.scope(answered).await;
+            finish(response, &span, method, route, started.elapsed())
         })
-        .await;
+    }
+}
+
+/// Records the answer on `span`, counts and times it, and logs it at debug level.
+fn finish(
+    response: Response,
+    span: &tracing::Span,
+    method: &'static str,
+    route: Option<&'static str>,
+    elapsed: Duration,
+) -> Response {
     let status = response.status().as_u16();
-    let elapsed = started.elapsed();
     span.record("http.response.status_code", status);
     if status >= 500 {
         span.record("otel.status_code", "ERROR");

@@ -3,11 +3,13 @@
 //!
 //! - [`init`] installs logging and tracing (and the OTLP exporter when
 //!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set) and returns a guard that flushes on shutdown.
-//! - [`http::trace_http`]: axum middleware for the translators' HTTP server spans.
+//! - [`http::TraceHttp`]: the translators' HTTP server spans, an [`around::Around`]
+//!   middleware (per-route middleware without `from_fn`'s per-request clones).
 //! - [`grpc::GrpcLayer`]: a tower layer for the gRPC server and client spans, which
 //!   also carries the W3C context across the hop.
 //! - [`metrics`]: the metric families and the `/metrics` endpoint.
 
+pub mod around;
 pub mod grpc;
 pub mod http;
 mod init;

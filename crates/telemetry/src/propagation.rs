@@ -48,6 +48,11 @@ impl RequestTrace {
         REQUEST_TRACE.scope(self, future).await
     }
 
+    /// Runs `f` as part of this trace.
+    pub(crate) fn sync_scope<R>(self, f: impl FnOnce() -> R) -> R {
+        REQUEST_TRACE.sync_scope(self, f)
+    }
+
     /// The trace of the request being served on this task, if any.
     fn current() -> Option<Self> {
         REQUEST_TRACE.try_with(|trace| *trace).ok()

@@ -3,11 +3,13 @@
 //! leaves the rule to the application, so both doors apply this layer; each answers in
 //! its own vocabulary (a JSON error, a SOAP Fault) through the function it passes in.
 
+use std::future::{Future, ready};
+
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, Version, header};
-use axum::middleware::{self, Next};
 use axum::response::Response;
+use telemetry::around::{Around, AroundLayer, ResponseFuture};
 
 /// Why a request's `Host` headers break the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -35,13 +37,23 @@ pub fn check_host(version: Version, headers: &HeaderMap) -> Result<(), HostError
 /// `router` with the rule enforced in front of every route, `reject` answering the
 /// requests that break it.
 pub fn require_one_host(router: Router, reject: RejectHost) -> Router {
-    router.layer(middleware::from_fn_with_state(reject, enforce))
+    router.layer(AroundLayer(OneHost { reject }))
 }
 
-async fn enforce(State(reject): State<RejectHost>, request: Request, next: Next) -> Response {
-    match check_host(request.version(), request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(error) => reject(request.headers(), error),
+#[derive(Clone, Copy)]
+struct OneHost {
+    reject: RejectHost,
+}
+
+impl Around for OneHost {
+    fn around<F>(&self, request: Request, next: impl FnOnce(Request) -> F) -> ResponseFuture
+    where
+        F: Future<Output = Response> + Send + 'static,
+    {
+        match check_host(request.version(), request.headers()) {
+            Ok(()) => Box::pin(next(request)),
+            Err(error) => Box::pin(ready((self.reject)(request.headers(), error))),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use anyhow as _;
 
 mod coerce;
 mod config;
+mod deadline;
 mod download;
 mod error;
 mod extract;
@@ -36,11 +37,13 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
+use telemetry::around::AroundLayer;
+use telemetry::http::TraceHttp;
 use translator_common::{HostError, Upstream, health_routes, require_one_host};
 
 pub use config::Config;
+use deadline::Deadline;
 
 /// The whole HTTP service: the `/live/batches` endpoints, `/openapi.json`, `/healthz`
 /// and `/readyz`, with the body limit and request timeout of `config`. Every failure,
@@ -62,11 +65,8 @@ pub fn app(upstream: Upstream, config: &Config) -> Router {
         .method_not_allowed_fallback(routes::no_route)
         .fallback(routes::no_route)
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(middleware::from_fn_with_state(
-            config.request_timeout(),
-            routes::deadline,
-        ));
-    require_one_host(router, reject_host).layer(middleware::from_fn(telemetry::http::trace_http))
+        .layer(AroundLayer(Deadline(config.request_timeout())));
+    require_one_host(router, reject_host).layer(AroundLayer(TraceHttp))
 }
 
 /// A request without exactly one `Host` header: 400 in SerpWow's error shape.

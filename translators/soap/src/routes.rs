@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use telemetry::http::OperationLabel;
+use telemetry::around::AroundLayer;
+use telemetry::http::{OperationLabel, TraceHttp};
 use translator_common::{HostError, Upstream, health_routes, require_one_host};
 
 use crate::config::AppConfig;
@@ -43,8 +44,7 @@ pub fn app(upstream: Upstream, config: AppConfig) -> Router {
         .fallback(entry)
         .with_state(state)
         .merge(health_routes(upstream));
-    require_one_host(router, reject_host)
-        .layer(axum::middleware::from_fn(telemetry::http::trace_http))
+    require_one_host(router, reject_host).layer(AroundLayer(TraceHttp))
 }
 
 /// A request without exactly one `Host` header gets a Sender Fault with HTTP 400.

@@ -10,9 +10,6 @@ mod results;
 mod runs;
 mod searches;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use batch_proto::v1::GetBatchRequest;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -55,18 +52,6 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 /// Unknown paths and wrong verbs: SerpWow answers both with 404.
 pub(crate) async fn no_route() -> ApiError {
     ApiError::NoRoute
-}
-
-/// Ends a request that takes longer than `timeout` with a 503 in SerpWow's shape.
-pub(crate) async fn deadline(
-    State(timeout): State<std::time::Duration>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match tokio::time::timeout(timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::Timeout.into_response(),
-    }
 }
 
 /// Parses the batch id of the URL. An id that cannot exist is answered like a missing
