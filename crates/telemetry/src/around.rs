@@ -17,7 +17,9 @@ use tower::{Layer, Service};
 pub type ResponseFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// What a middleware does around the rest of the stack: given the request and `next`,
-/// which passes a request on, the answer. Add it with
+/// which passes a request on, the answer. `next` borrows the inner service, so it is
+/// called before `around` returns; a middleware that must await something before it
+/// passes the request on needs `from_fn` instead. Add it with
 /// `Router::layer(AroundLayer(middleware))` after the routes.
 pub trait Around: Clone + Send + Sync + 'static {
     fn around<F>(&self, request: Request, next: impl FnOnce(Request) -> F) -> ResponseFuture
