@@ -34,7 +34,7 @@ impl CallerUpstream {
         timeout: Duration,
     ) -> Self {
         // A CallerSecret only holds visible ASCII, which is always a valid metadata value.
-        let authorization = MetadataValue::try_from(format!("Bearer {}", secret.expose())).ok();
+        let authorization = MetadataValue::try_from(["Bearer ", secret.expose()].concat()).ok();
         Self {
             upstream,
             metadata: CallerMetadata {

@@ -54,11 +54,10 @@ impl Reply {
     }
 }
 
-const ENV: &str = "s";
-
-fn env(local: &str) -> String {
-    format!("{ENV}:{local}")
-}
+// The envelope's elements, in the prefix that `xmlns:s` binds to the version's namespace.
+const ENVELOPE: &str = "s:Envelope";
+const HEADER: &str = "s:Header";
+const BODY: &str = "s:Body";
 
 /// Formats an `xs:dateTime` in UTC with a `Z`, with fractional seconds only when there
 /// are any (`2021-11-30T13:22:47Z`, as the published examples show).
@@ -73,9 +72,9 @@ pub(crate) fn write_response(
     reply: &Reply,
 ) -> io::Result<Vec<u8>> {
     let mut xml = XmlWriter::new(1024)?;
-    xml.start(&env("Envelope"), &[("xmlns:s", version.namespace())])?;
+    xml.start(ENVELOPE, &[("xmlns:s", version.namespace())])?;
 
-    xml.start(&env("Header"), &[])?;
+    xml.start(HEADER, &[])?;
     if let Err(exception) = &reply.result {
         write_exception(&mut xml, exception)?;
     }
@@ -94,10 +93,10 @@ pub(crate) fn write_response(
     xml.start("TimeZone", &[("xmlns", TNS)])?;
     xml.text_element("SoTimeZoneId", "0")?;
     xml.end("TimeZone")?;
-    xml.end(&env("Header"))?;
+    xml.end(HEADER)?;
 
-    xml.start(&env("Body"), &[])?;
-    let response = format!("{}Response", op.as_str());
+    xml.start(BODY, &[])?;
+    let response = [op.as_str(), "Response"].concat();
     match &reply.result {
         // On error the body is the bare response element: clients read the headers.
         Err(_) | Ok(OperationResult::Empty) => xml.empty(&response, &[("xmlns", TNS)])?,
@@ -107,8 +106,8 @@ pub(crate) fn write_response(
             xml.end(&response)?;
         }
     }
-    xml.end(&env("Body"))?;
-    xml.end(&env("Envelope"))?;
+    xml.end(BODY)?;
+    xml.end(ENVELOPE)?;
     Ok(xml.finish())
 }
 

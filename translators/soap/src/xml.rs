@@ -18,7 +18,10 @@ pub(crate) struct XmlWriter {
 
 /// Replaces characters that XML 1.0 cannot represent, even escaped, with U+FFFD.
 pub(crate) fn xml_safe(text: &str) -> Cow<'_, str> {
-    if text.chars().all(is_xml_char) {
+    // Printable ASCII, tab, CR and LF are all `Char`s; most text is nothing else, and a
+    // byte scan passes it without decoding characters.
+    let plain = |b: u8| (0x20..0x7F).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r');
+    if text.bytes().all(plain) || text.chars().all(is_xml_char) {
         Cow::Borrowed(text)
     } else {
         Cow::Owned(
@@ -101,5 +104,13 @@ mod tests {
             out,
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><a k=\"&quot;&lt;&amp;&gt;\"><b>&lt;/b&gt;&lt;script&gt;&amp;\u{FFFD}</b></a>"
         );
+    }
+
+    #[test]
+    fn only_characters_xml_cannot_hold_are_replaced() {
+        assert!(matches!(xml_safe("plain\ttext\r\n"), Cow::Borrowed(_)));
+        assert!(matches!(xml_safe("Ærø 日本 \u{1F600}"), Cow::Borrowed(_)));
+        assert_eq!(xml_safe("a\u{0}b\u{7F}c"), "a\u{FFFD}b\u{7F}c");
+        assert_eq!(xml_safe("Ærø\u{FFFE}\u{B}"), "Ærø\u{FFFD}\u{FFFD}");
     }
 }
