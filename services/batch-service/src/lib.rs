@@ -20,6 +20,7 @@
 // Used by the binary (src/main.rs) only, but a package's dependencies are its library's
 // too, and the library is where unused_crate_dependencies looks.
 use lifecycle as _;
+use mimalloc as _;
 
 pub mod config;
 pub mod domain;

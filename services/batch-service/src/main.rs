@@ -21,6 +21,10 @@ use diesel_async::AsyncConnection as _;
 use lifecycle::{MetricsEndpoint, shutdown_signal};
 use telemetry::{LogFormat, TelemetryArgs};
 
+// The same allocator as the translators'; see docs/stack.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

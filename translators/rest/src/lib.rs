@@ -16,6 +16,7 @@
 // Used by the binary (src/main.rs) only, but a package's dependencies are its library's
 // too, and the library is where unused_crate_dependencies looks.
 use anyhow as _;
+use mimalloc as _;
 
 mod coerce;
 mod config;
