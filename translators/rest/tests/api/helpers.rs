@@ -78,10 +78,15 @@ pub(crate) async fn spawn_app(batch_service_url: &str, flags: &[&str]) -> TestAp
 }
 
 /// An address where nothing listens: connections are refused at once.
+///
+/// The port stays bound (without listening) for the rest of the test process, so no
+/// other test's server can be handed it and answer in its place; a port merely freed
+/// could be, and once was.
 pub(crate) async fn closed_port_url() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    std::mem::forget(socket);
     format!("http://{address}")
 }
 
