@@ -1,7 +1,7 @@
 //! A gRPC peer that breaks every call in one chosen way, on a real `127.0.0.1` socket:
 //! what a translator meets when `batch-service` dies mid-call or a connection is lost.
-//! It speaks real HTTP/2 (hyper) and cuts, resets or truncates at the transport level;
-//! it never answers with a `grpc-status`.
+//! It speaks real HTTP/2 (hyper) and cuts, resets or truncates at the transport level,
+//! or answers as a proxy with nothing behind it; it never answers with a `grpc-status`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -33,15 +33,19 @@ pub enum Breakage {
     /// Response headers, then the stream ends cleanly without trailers: no
     /// `grpc-status` ever comes (what a proxy's `RST_STREAM(NO_ERROR)` looks like).
     EndsWithoutStatus,
+    /// `503` with a text body and no `grpc-status`: what a proxy in front of the
+    /// service answers while no replica behind it is ready.
+    ProxyUnavailable,
 }
 
 impl Breakage {
-    pub const ALL: [Breakage; 5] = [
+    pub const ALL: [Breakage; 6] = [
         Breakage::TcpReset,
         Breakage::ClosedBeforeAnswer,
         Breakage::ClosedMidAnswer,
         Breakage::StreamReset,
         Breakage::EndsWithoutStatus,
+        Breakage::ProxyUnavailable,
     ];
 }
 
@@ -101,6 +105,10 @@ fn answer(breakage: Breakage, kill: Arc<Notify>) -> hyper::Response<BrokenBody> 
     tokio::spawn(async move {
         match breakage {
             Breakage::TcpReset | Breakage::ClosedBeforeAnswer | Breakage::EndsWithoutStatus => {}
+            Breakage::ProxyUnavailable => {
+                let text = Bytes::from_static(b"no healthy upstream");
+                let _ = sender.try_send(Ok(Frame::data(text)));
+            }
             Breakage::ClosedMidAnswer => {
                 // A gRPC frame header announcing 100 bytes, and 10 of them.
                 let mut partial = vec![0u8, 0, 0, 0, 100];
@@ -117,9 +125,15 @@ fn answer(breakage: Breakage, kill: Arc<Notify>) -> hyper::Response<BrokenBody> 
         drop(sender);
     });
     let mut response = hyper::Response::new(body);
+    let content_type = if breakage == Breakage::ProxyUnavailable {
+        *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+        "text/plain"
+    } else {
+        "application/grpc"
+    };
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/grpc"),
+        http::HeaderValue::from_static(content_type),
     );
     response
 }

@@ -15,6 +15,14 @@
 //! - the response body fails (stream reset, connection closed mid-answer);
 //! - a `200` response body ends without a `grpc-status` in its headers or trailers.
 //!
+//! Something other than the service may answer, too: a proxy in front of it with no
+//! ready replica behind (`503 no healthy upstream`), or whatever now holds the
+//! service's old address. tonic would read such a body as gRPC messages and fail with
+//! INTERNAL ("invalid compression flag"). Any non-`200` answer without a `grpc-status`
+//! is settled here instead, by [`foreign_answer`]: UNAVAILABLE where the gRPC spec's
+//! HTTP mapping says so (429, 502, 503, 504), INTERNAL naming the HTTP status
+//! otherwise, since a peer that is not the service is a deployment fault.
+//!
 //! The status keeps the original error as its `source`, which
 //! [`crate::UpstreamError`] also checks, so a status made on this side of the wire is
 //! never mistaken for the service's INTERNAL. Statuses sent by the service pass through
@@ -79,6 +87,23 @@ pub(crate) fn transport_status(error: BoxError) -> Status {
     status
 }
 
+/// The status for an HTTP answer that carries no `grpc-status` and is not a `200`:
+/// someone other than the service answered (see the module documentation).
+pub(crate) fn foreign_answer(http_status: http::StatusCode) -> Status {
+    use http::StatusCode;
+    match http_status {
+        StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::BAD_GATEWAY
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => Status::unavailable(format!(
+            "batch-service could not be reached: a proxy answered HTTP {http_status}"
+        )),
+        _ => Status::internal(format!(
+            "not batch-service: its address answered HTTP {http_status}, not gRPC"
+        )),
+    }
+}
+
 impl<S, B> Service<http::Request<B>> for TransportFailures<S>
 where
     S: Service<http::Request<B>, Response = http::Response<Body>>,
@@ -100,14 +125,14 @@ where
         Box::pin(async move {
             match call.await {
                 Ok(response) => {
-                    // Only a 200 is a gRPC answer whose end must carry a status; for
-                    // other HTTP statuses tonic applies the gRPC spec's mapping.
-                    let guarded = response.status() == http::StatusCode::OK;
                     let status_seen = response.headers().contains_key(GRPC_STATUS);
+                    if !status_seen && response.status() != http::StatusCode::OK {
+                        return Err(Box::new(foreign_answer(response.status())) as BoxError);
+                    }
                     Ok(response.map(|body| {
                         Body::new(Guarded {
                             inner: body,
-                            status_seen: status_seen || !guarded,
+                            status_seen,
                             done: false,
                         })
                     }))
@@ -198,5 +223,20 @@ mod tests {
         let status = transport_status(Box::new(refused));
         assert_eq!(status.code(), Code::Unavailable);
         assert!(status.message().contains("refused"), "{}", status.message());
+    }
+
+    #[test]
+    fn a_foreign_answer_is_unavailable_only_where_the_grpc_spec_says_so() {
+        use http::StatusCode;
+        for transient in [429, 502, 503, 504] {
+            let status = foreign_answer(StatusCode::from_u16(transient).unwrap());
+            assert_eq!(status.code(), Code::Unavailable, "{transient}");
+            assert!(status.message().contains(&transient.to_string()));
+        }
+        for wrong_peer in [400, 401, 403, 404, 500] {
+            let status = foreign_answer(StatusCode::from_u16(wrong_peer).unwrap());
+            assert_eq!(status.code(), Code::Internal, "{wrong_peer}");
+            assert!(status.message().contains(&wrong_peer.to_string()));
+        }
     }
 }

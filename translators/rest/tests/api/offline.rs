@@ -143,7 +143,8 @@ async fn an_unreachable_service_is_503_quickly() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_cut_by_the_service_is_503_never_500() {
     // A gRPC peer on a real socket that breaks every call: reset, closed before or
-    // during the answer, stream reset, or an answer that ends without a status.
+    // during the answer, stream reset, an answer that ends without a status, or a
+    // proxy's 503 with no replica behind it.
     for breakage in Breakage::ALL {
         let app = spawn_app(&spawn_broken_upstream(breakage).await, &[]).await;
         for (method, path) in [

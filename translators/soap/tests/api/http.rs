@@ -168,7 +168,8 @@ async fn an_unreachable_service_is_unavailable_in_band_and_quickly() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_call_cut_by_the_service_is_unavailable_in_band_never_a_bug() {
     // Over real sockets at both ends: HTTP client -> door -> a gRPC peer that breaks
-    // every call (reset, closed, cut mid-answer, stream reset, no status).
+    // every call (reset, closed, cut mid-answer, stream reset, no status, or a
+    // proxy's 503 with no replica behind it).
     for breakage in Breakage::ALL {
         let url = spawn_broken_upstream(breakage).await;
         let addr = serve(upstream(&url), AppConfig::default()).await;
