@@ -15,18 +15,19 @@
 //! - the response body fails (stream reset, connection closed mid-answer);
 //! - a `200` response body ends without a `grpc-status` in its headers or trailers.
 //!
+//! The status keeps the original error as its `source`, which
+//! [`crate::UpstreamError`] also checks, so a status made on this side of the wire is
+//! never mistaken for the service's INTERNAL. Statuses sent by the service pass through
+//! untouched.
+//!
 //! Something other than the service may answer, too: a proxy in front of it with no
 //! ready replica behind (`503 no healthy upstream`), or whatever now holds the
 //! service's old address. tonic would read such a body as gRPC messages and fail with
 //! INTERNAL ("invalid compression flag"). Any non-`200` answer without a `grpc-status`
 //! is settled here instead, by [`foreign_answer`]: UNAVAILABLE where the gRPC spec's
-//! HTTP mapping says so (429, 502, 503, 504), INTERNAL naming the HTTP status
-//! otherwise, since a peer that is not the service is a deployment fault.
-//!
-//! The status keeps the original error as its `source`, which
-//! [`crate::UpstreamError`] also checks, so a status made on this side of the wire is
-//! never mistaken for the service's INTERNAL. Statuses sent by the service pass through
-//! untouched.
+//! HTTP mapping says so (429, 502, 503, 504); otherwise INTERNAL, without a source and
+//! naming the HTTP status, since a peer that is not the service is a deployment fault
+//! that the doors report as their own (500).
 
 use std::error::Error as StdError;
 use std::future::Future;
