@@ -51,10 +51,9 @@ pub(crate) fn check_attribute_value(name: &str, raw: &str) -> Result<(), ReadErr
 
 /// `name` is a qualified XML name: an NCName, or two joined by one colon.
 pub(crate) fn check_name(name: &str) -> Result<(), ReadError> {
-    let mut parts = name.split(':');
-    let first = parts.next().is_some_and(is_ncname);
-    let second = parts.next().is_none_or(is_ncname);
-    if first && second && parts.next().is_none() {
+    // Every start tag and attribute passes here: the ASCII names of real envelopes are
+    // decided with one byte scan, anything else by the full rules.
+    if is_ascii_qname(name.as_bytes()) || is_qname(name) {
         Ok(())
     } else {
         Err(ReadError::Malformed(format!(
@@ -62,6 +61,34 @@ pub(crate) fn check_name(name: &str) -> Result<(), ReadError> {
             quote(name)
         )))
     }
+}
+
+/// Namespaces in XML 1.0 `QName`: an `NCName`, or two joined by one colon.
+fn is_qname(name: &str) -> bool {
+    let mut parts = name.split(':');
+    parts.next().is_some_and(is_ncname)
+        && parts.next().is_none_or(is_ncname)
+        && parts.next().is_none()
+}
+
+/// Whether `name` is an ASCII qualified name: one or two ASCII `NCName`s joined by a
+/// colon. `false` says only that the full rules must decide.
+fn is_ascii_qname(name: &[u8]) -> bool {
+    // Whether the next byte starts a part (no byte yet, or one right after the colon).
+    let mut part_starts = true;
+    let mut colon_seen = false;
+    for &byte in name {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'_' => part_starts = false,
+            b'0'..=b'9' | b'-' | b'.' if !part_starts => {}
+            b':' if !part_starts && !colon_seen => {
+                colon_seen = true;
+                part_starts = true;
+            }
+            _ => return false,
+        }
+    }
+    !part_starts
 }
 
 /// An XML name without colons (Namespaces in XML 1.0, `NCName`).
@@ -126,6 +153,39 @@ mod tests {
             "-a",
         ] {
             assert!(check_name(name).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_ascii_scan_never_passes_a_name_the_full_rules_refuse() {
+        // Every name of up to three bytes from a set that exercises each rule.
+        let bytes = [b'a', b'Z', b'_', b'1', b'-', b'.', b':', b'/', b' ', 0xC3];
+        let mut names: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut shorter = names.clone();
+        for _ in 0..3 {
+            shorter = shorter
+                .iter()
+                .flat_map(|name| {
+                    bytes.iter().map(move |&b| {
+                        let mut longer = name.clone();
+                        longer.push(b);
+                        longer
+                    })
+                })
+                .collect();
+            names.extend(shorter.iter().cloned());
+        }
+        let mut passed = 0;
+        for name in &names {
+            if is_ascii_qname(name) {
+                passed += 1;
+                let name = std::str::from_utf8(name).unwrap();
+                assert!(is_qname(name), "{name:?} passed the scan only");
+            }
+        }
+        assert!(passed > 100, "the scan passed only {passed} names");
+        for name in ["s:Envelope", "DeleteBatchTasks", "xmlns:i", "_x.y-z"] {
+            assert!(is_ascii_qname(name.as_bytes()), "{name}");
         }
     }
 }
