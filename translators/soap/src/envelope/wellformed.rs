@@ -161,9 +161,9 @@ mod tests {
         // Every name of up to three bytes from a set that exercises each rule.
         let bytes = [b'a', b'Z', b'_', b'1', b'-', b'.', b':', b'/', b' ', 0xC3];
         let mut names: Vec<Vec<u8>> = vec![Vec::new()];
-        let mut shorter = names.clone();
+        let mut longest = names.clone();
         for _ in 0..3 {
-            shorter = shorter
+            longest = longest
                 .iter()
                 .flat_map(|name| {
                     bytes.iter().map(move |&b| {
@@ -173,7 +173,7 @@ mod tests {
                     })
                 })
                 .collect();
-            names.extend(shorter.iter().cloned());
+            names.extend(longest.iter().cloned());
         }
         let mut passed = 0;
         for name in &names {
